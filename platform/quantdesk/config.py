@@ -1,0 +1,224 @@
+"""The one Settings object of quantdesk.
+
+Every tunable lives here, read from ``QUANTDESK_*`` environment variables (nested with
+``__``, e.g. ``QUANTDESK_RAY__ADDRESS``) or an optional ``.env`` file. Everything the platform
+writes lives under ``home``, so a user can see, back up and delete the whole state.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from quantdesk.domain.errors import ConfigurationError
+from quantdesk.domain.symbols import validate_canonical_symbol
+from quantdesk.redaction import redact_url
+
+ENV_PREFIX = "QUANTDESK_"
+ENV_NESTED_DELIMITER = "__"
+
+DEFAULT_UNIVERSE: tuple[str, ...] = (
+    "SPX",
+    "NDX",
+    "AAPL",
+    "MSFT",
+    "EUR-USD",
+    "GBP-USD",
+    "USD-JPY",
+    "BTC-USD",
+    "ETH-USD",
+)
+
+
+class RaySettings(BaseModel):
+    """Local Ray by default; a cluster (KubeRay) when ``address`` is set."""
+
+    address: str | None = None
+    num_cpus: int = Field(default=2, ge=1)
+    object_store_memory_mb: int = Field(default=256, ge=78)
+
+
+class CoinbaseSettings(BaseModel):
+    """Advanced Trade API. Public market data needs no key; trading would."""
+
+    base_url: str = "https://api.coinbase.com"
+    api_key: SecretStr | None = None
+    api_secret: SecretStr | None = None
+
+
+class OandaSettings(BaseModel):
+    """OANDA v20 REST. ``environment`` picks the practice or live host."""
+
+    environment: Literal["practice", "live"] = "practice"
+    base_url: str | None = None
+    token: SecretStr | None = None
+    account_id: SecretStr | None = None
+
+    @property
+    def resolved_base_url(self) -> str:
+        if self.base_url:
+            return self.base_url
+        if self.environment == "live":
+            return "https://api-fxtrade.oanda.com"
+        return "https://api-fxpractice.oanda.com"
+
+
+class RobinhoodSettings(BaseModel):
+    """Robinhood login; credentials have no defaults and are never logged."""
+
+    base_url: str = "https://api.robinhood.com"
+    username: SecretStr | None = None
+    password: SecretStr | None = None
+    mfa_secret: SecretStr | None = None
+
+
+class Settings(BaseSettings):
+    """Platform configuration. Construct through :func:`load_settings` to get clear errors."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_NESTED_DELIMITER,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    home: Path = Path("./var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    mlflow_tracking_uri: str | None = None
+    universe: Annotated[tuple[str, ...], NoDecode] = DEFAULT_UNIVERSE
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    torch_threads: int = Field(default=2, ge=1)
+    seed: int = 7
+    ray: RaySettings = RaySettings()
+    coinbase: CoinbaseSettings = CoinbaseSettings()
+    oanda: OandaSettings = OandaSettings()
+    robinhood: RobinhoodSettings = RobinhoodSettings()
+
+    @field_validator("universe", mode="before")
+    @classmethod
+    def _split_universe(cls, value: Any) -> Any:
+        """Accept ``AAPL,BTC-USD`` as well as a JSON list from the environment."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return tuple(json.loads(text))
+            return tuple(part.strip() for part in text.split(",") if part.strip())
+        return value
+
+    @field_validator("universe")
+    @classmethod
+    def _check_universe(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("the universe must name at least one symbol")
+        for symbol in value:
+            validate_canonical_symbol(symbol)
+        if len(set(value)) != len(value):
+            raise ValueError("the universe lists a symbol twice")
+        return value
+
+    @field_validator("database_url", "redis_url", "mlflow_tracking_uri")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None and "://" not in value and not value.startswith("sqlite:"):
+            raise ValueError("expected a URL such as scheme://host/path")
+        return value
+
+    @model_validator(mode="after")
+    def _resolve_home(self) -> Settings:
+        self.home = self.home.expanduser().resolve()
+        return self
+
+    # Derived paths: one place that knows where each piece of state lives.
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'quantdesk.db'}"
+
+    @property
+    def resolved_mlflow_tracking_uri(self) -> str:
+        return self.mlflow_tracking_uri or f"sqlite:///{self.home / 'mlflow' / 'mlflow.db'}"
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def feast_dir(self) -> Path:
+        return self.home / "feast"
+
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        return self.home / "mlflow" / "artifacts"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.home / "backups"
+
+    def paths(self) -> dict[str, Path]:
+        """Every folder the platform owns, for ``quantdesk info`` and backups."""
+        return {
+            "home": self.home,
+            "lake": self.lake_dir,
+            "feast": self.feast_dir,
+            "mlflow_artifacts": self.mlflow_artifacts_dir,
+            "logs": self.logs_dir,
+            "backups": self.backups_dir,
+        }
+
+    def redacted(self) -> dict[str, Any]:
+        """A plain dict safe to print or log: secrets masked, URL passwords hidden."""
+        data = self.model_dump(mode="json")
+        for key in ("database_url", "redis_url", "mlflow_tracking_uri"):
+            if data.get(key):
+                data[key] = redact_url(data[key])
+        data["resolved_database_url"] = redact_url(self.resolved_database_url)
+        data["resolved_mlflow_tracking_uri"] = redact_url(self.resolved_mlflow_tracking_uri)
+        return data
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            if name in ("database_url", "redis_url", "mlflow_tracking_uri") and value:
+                yield name, redact_url(str(value))
+            else:
+                yield name, value
+
+
+def env_var_name(location: tuple[int | str, ...]) -> str:
+    """The environment variable that sets the field at ``location``."""
+    parts = [str(part).upper() for part in location if not isinstance(part, int)]
+    return ENV_PREFIX + ENV_NESTED_DELIMITER.join(parts)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning validation failures into one error naming each variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = [f"{env_var_name(tuple(err['loc']))}: {err['msg']}" for err in exc.errors()]
+        raise ConfigurationError("invalid settings: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, read once (tests build their own with ``load_settings``)."""
+    return load_settings()

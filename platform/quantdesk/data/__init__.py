@@ -1,0 +1,1 @@
+"""Market data: venue sources, bundled and synthetic history, quality gate, lake and backups."""

@@ -1,0 +1,1 @@
+"""Bar sources: one module per venue, plus bundled real history and the synthetic market."""

@@ -1,0 +1,1 @@
+"""Migration revisions, written by hand to match ``quantdesk.store.tables``."""
