@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bench.measure import Measurement
+from quantdesk.structured_logging import configure_logging
 
 
 def main(argv: list[str]) -> int:
@@ -19,6 +20,7 @@ def main(argv: list[str]) -> int:
             print(f"unknown benchmark(s): {', '.join(sorted(unknown))}; have {', '.join(names)}")
             return 2
         names = argv
+    configure_logging("WARNING")  # the steps' own info logs would bury the figures
     for name in names:
         module = importlib.import_module(f"bench.{name}")
         print(f"== {name}: {(module.__doc__ or '').strip().splitlines()[0]}", flush=True)

@@ -10,11 +10,13 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 import quantdesk
-from quantdesk.config import Settings, load_settings
+from quantdesk.commands import backup as backup_commands
+from quantdesk.commands import data as data_commands
+from quantdesk.commands.context import console, current_settings, state
+from quantdesk.config import load_settings
 from quantdesk.domain.errors import ConfigurationError, InvalidInputError, QuantdeskError
 from quantdesk.structured_logging import configure_logging, get_logger
 
@@ -26,22 +28,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Operational database (signals, decisions, orders, audit, usage).")
 app.add_typer(db_app, name="db")
+app.add_typer(data_commands.app, name="data")
+app.add_typer(backup_commands.app, name="backup")
 
-console = Console()
 log = get_logger("quantdesk.cli")
-
-
-class _State:
-    settings: Settings | None = None
-
-
-state = _State()
-
-
-def current_settings() -> Settings:
-    if state.settings is None:
-        state.settings = load_settings()
-    return state.settings
 
 
 @app.callback()

@@ -83,6 +83,15 @@ class RobinhoodSettings(BaseModel):
     mfa_secret: SecretStr | None = None
 
 
+class RetentionSettings(BaseModel):
+    """Days each lake zone keeps data; ``None`` keeps it forever. Backups keep the newest N."""
+
+    raw_days: int | None = Field(default=30, ge=0)
+    clean_days: int | None = Field(default=None, ge=0)
+    quarantine_days: int | None = Field(default=90, ge=0)
+    backups_keep: int = Field(default=7, ge=1)
+
+
 class Settings(BaseSettings):
     """Platform configuration. Construct through :func:`load_settings` to get clear errors."""
 
@@ -108,6 +117,7 @@ class Settings(BaseSettings):
     coinbase: CoinbaseSettings = CoinbaseSettings()
     oanda: OandaSettings = OandaSettings()
     robinhood: RobinhoodSettings = RobinhoodSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @field_validator("universe", mode="before")
     @classmethod
@@ -167,6 +177,10 @@ class Settings(BaseSettings):
         return self.home / "mlflow" / "artifacts"
 
     @property
+    def quality_dir(self) -> Path:
+        return self.home / "quality"
+
+    @property
     def logs_dir(self) -> Path:
         return self.home / "logs"
 
@@ -181,6 +195,7 @@ class Settings(BaseSettings):
             "lake": self.lake_dir,
             "feast": self.feast_dir,
             "mlflow_artifacts": self.mlflow_artifacts_dir,
+            "quality": self.quality_dir,
             "logs": self.logs_dir,
             "backups": self.backups_dir,
         }

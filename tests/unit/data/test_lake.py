@@ -13,7 +13,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -21,8 +20,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quantdesk.data import lake_query
-from quantdesk.data.bars import normalize_bar_frame
-from quantdesk.data.catalog import get_instrument
 from quantdesk.data.lake import PAUSE_ENV, Lake, Zone
 from quantdesk.domain import (
     Granularity,
@@ -30,44 +27,13 @@ from quantdesk.domain import (
     InvalidInputError,
     UnknownSymbolError,
 )
+from tests.bar_factory import JAN, make_bars
 
-JAN = datetime(2024, 1, 1, tzinfo=UTC)
 NAIVE = JAN.replace(tzinfo=None)
 T_INGEST = datetime(2024, 6, 1, tzinfo=UTC)
 FAST = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-def make_bars(
-    symbol: str = "BTC-USD",
-    granularity: Granularity = Granularity.H1,
-    start: datetime = JAN,
-    periods: int = 48,
-    seed: int = 7,
-) -> pd.DataFrame:
-    """A small seeded random walk in the canonical bar shape, available when each bar closes."""
-    rng = np.random.default_rng(seed)
-    step = pd.Timedelta(granularity.duration)
-    open_time = pd.date_range(start=start, periods=periods, freq=step)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, periods)))
-    open_ = np.r_[100.0, close[:-1]]
-    return normalize_bar_frame(
-        pd.DataFrame(
-            {
-                "symbol": symbol,
-                "venue": get_instrument(symbol).venue.value,
-                "granularity": granularity.value,
-                "open_time": open_time,
-                "open": open_,
-                "high": np.maximum(open_, close) * (1 + rng.uniform(0, 0.005, periods)),
-                "low": np.minimum(open_, close) * (1 - rng.uniform(0, 0.005, periods)),
-                "close": close,
-                "volume": rng.uniform(1, 10, periods),
-                "available_at": open_time + step,
-            }
-        )
-    )
 
 
 def corrected(frame: pd.DataFrame, delay: timedelta, factor: float = 1.01) -> pd.DataFrame:

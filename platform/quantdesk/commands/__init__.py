@@ -1,0 +1,1 @@
+"""Sub-commands of the ``quantdesk`` CLI, one module per group; ``quantdesk.cli`` mounts them."""
