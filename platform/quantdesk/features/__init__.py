@@ -1,0 +1,1 @@
+"""Causal features, labels and point-in-time datasets built from the clean lake."""
