@@ -16,6 +16,7 @@ import quantdesk
 from quantdesk.commands import backup as backup_commands
 from quantdesk.commands import data as data_commands
 from quantdesk.commands.context import console, current_settings, state
+from quantdesk.commands.ingest import ingest
 from quantdesk.config import load_settings
 from quantdesk.domain.errors import ConfigurationError, InvalidInputError, QuantdeskError
 from quantdesk.structured_logging import configure_logging, get_logger
@@ -30,6 +31,7 @@ db_app = typer.Typer(help="Operational database (signals, decisions, orders, aud
 app.add_typer(db_app, name="db")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(backup_commands.app, name="backup")
+app.command()(ingest)
 
 log = get_logger("quantdesk.cli")
 
