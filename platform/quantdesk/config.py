@@ -92,6 +92,19 @@ class RetentionSettings(BaseModel):
     backups_keep: int = Field(default=7, ge=1)
 
 
+class FeastSettings(BaseModel):
+    """Feast feature store: SQLite online store by default, Redis (``redis_url``) in production.
+
+    ``repo_dir`` holds the declarations and feature_store*.yaml; unset, it is the
+    ``feature_repo/`` folder of the source tree. ``project`` namespaces the registry and the
+    online keys, so two deployments can share one Redis.
+    """
+
+    project: str = Field(default="quantdesk", pattern=r"^[A-Za-z0-9][A-Za-z0-9_]*$")
+    online_store: Literal["sqlite", "redis"] = "sqlite"
+    repo_dir: Path | None = None
+
+
 class Settings(BaseSettings):
     """Platform configuration. Construct through :func:`load_settings` to get clear errors."""
 
@@ -118,6 +131,7 @@ class Settings(BaseSettings):
     oanda: OandaSettings = OandaSettings()
     robinhood: RobinhoodSettings = RobinhoodSettings()
     retention: RetentionSettings = RetentionSettings()
+    feast: FeastSettings = FeastSettings()
 
     @field_validator("universe", mode="before")
     @classmethod
