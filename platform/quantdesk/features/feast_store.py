@@ -47,6 +47,7 @@ from quantdesk.domain.errors import (
 from quantdesk.domain.symbols import validate_canonical_symbol
 from quantdesk.domain.timeutil import require_utc
 from quantdesk.features import names
+from quantdesk.features.offline_store import offline_path
 
 if TYPE_CHECKING:
     from feast import FeatureService, FeatureStore
@@ -63,11 +64,6 @@ _SOURCE_TREE_REPO = Path(__file__).resolve().parents[3] / "feature_repo"
 def feature_repo_dir(settings: Settings) -> Path:
     """The folder of Feast declarations: the setting, else ``feature_repo/`` of the source tree."""
     return (settings.feast.repo_dir or _SOURCE_TREE_REPO).expanduser().resolve()
-
-
-def offline_path(settings: Settings, view: str) -> Path:
-    """Where the offline Parquet of ``view`` lives (see :mod:`quantdesk.features.names`)."""
-    return settings.home / "features" / "offline" / f"{view}.parquet"
 
 
 def feast_redis_connection(url: str) -> str:
@@ -97,7 +93,7 @@ def feast_redis_connection(url: str) -> str:
 
 def render_feast_config(settings: Settings) -> dict[str, Any]:
     """The Feast configuration for ``settings`` as a plain dict (pure: no Feast import)."""
-    import yaml
+    import yaml  # type: ignore[import-untyped]  # PyYAML, installed with Feast
 
     repo = feature_repo_dir(settings)
     kind = settings.feast.online_store
@@ -163,7 +159,7 @@ class FeastStore:
         from feast.repo_operations import extract_objects_for_apply_delete
 
         repo = load_declarations(feature_repo_dir(self._settings), self._store.project)
-        to_apply, to_delete, _, _ = extract_objects_for_apply_delete(
+        to_apply, to_delete, _, _ = extract_objects_for_apply_delete(  # type: ignore[no-untyped-call]
             self._store.project, self._store.registry, repo
         )
         with _quiet():
@@ -233,16 +229,18 @@ class FeastStore:
             joined = self._store.get_historical_features(
                 entity_df=frame, features=self._service(service)
             ).to_df()
-        joined = joined.sort_values("_row").reset_index(drop=True)
+        # Feast's file store drops entity rows that match nothing: join back by row number.
+        values = joined.set_index("_row")[list(wanted)].astype("float64")
+        values = values.reindex(range(len(frame)))
         result = entity_df.reset_index(drop=True).copy()
         for feature in wanted:
-            result[feature] = joined[feature].astype("float64").to_numpy()
+            result[feature] = values[feature].to_numpy()
         return result
 
     def teardown(self) -> None:
         """Remove the online tables or keys of this project (tests and decommissioning)."""
         with _quiet():
-            self._store.teardown()
+            self._store.teardown()  # type: ignore[no-untyped-call]
 
     def _service(self, name: str) -> FeatureService:
         if name not in self._services:
@@ -255,8 +253,8 @@ class FeastStore:
         return self._services[name]
 
     def _require_offline_files(self, views: Iterable[str]) -> None:
-        missing = [str(offline_path(self._settings, v)) for v in views]
-        missing = [p for p in missing if not Path(p).is_file()]
+        paths = [offline_path(self._settings.offline_features_dir, v) for v in views]
+        missing = [str(p) for p in paths if not p.is_file()]
         if missing:
             raise NotFoundError(
                 "offline feature files missing (run `quantdesk features build`): "
@@ -284,7 +282,7 @@ def open_feature_store(settings: Settings) -> FeastStore:
 
 
 def load_declarations(repo_dir: Path, project: str) -> RepoContents:
-    """Collect the Feast objects declared in ``repo_dir`` for ``project``, honouring ``.feastignore``.
+    """The Feast objects declared in ``repo_dir`` for ``project``, honouring ``.feastignore``.
 
     Feast's own ``parse_repo`` names modules after the current directory (its CLI chdirs the
     whole process first); here each file is loaded by path under a private module name, so a
@@ -358,6 +356,7 @@ def _checked_entity_df(entity_df: pd.DataFrame) -> pd.DataFrame:
     for symbol in entity_df[key].unique():
         validate_canonical_symbol(symbol)
     frame = entity_df[[key, ts]].copy()
+    frame[key] = frame[key].astype("string")  # the offline files store it as a string too
     frame[ts] = times.dt.tz_convert("UTC")
     return frame.reset_index(drop=True)
 
