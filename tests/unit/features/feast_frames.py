@@ -24,6 +24,8 @@ PUBLISH_DELAY = timedelta(days=1, minutes=5)
 # day 32 was published, i.e. between two regular rows.
 CORRECTED_DAY = 30
 CORRECTION_AT = ORIGIN + timedelta(days=32) + PUBLISH_DELAY + timedelta(hours=18)
+END = ORIGIN + timedelta(days=DAYS - 1) + PUBLISH_DELAY  # the newest regular row's event time
+COMPUTED_AT = ORIGIN + timedelta(days=DAYS + 1)
 
 
 def marker(symbol: str, known_at: datetime, feature_index: int) -> float:
@@ -82,3 +84,13 @@ def read_offline(offline_dir: Path) -> pd.DataFrame:
     for frame in frames[1:]:
         joined = joined.merge(frame.drop(columns=names.CREATED_TIMESTAMP), on=keys)
     return joined
+
+
+def entity_rows(*pairs: tuple[str, datetime]) -> pd.DataFrame:
+    """An entity frame for a point-in-time join: (symbol, UTC time) per row."""
+    return pd.DataFrame(
+        {
+            names.ENTITY_JOIN_KEY: [symbol for symbol, _ in pairs],
+            names.EVENT_TIMESTAMP: pd.to_datetime([at for _, at in pairs], utc=True),
+        }
+    )

@@ -20,20 +20,19 @@ from quantdesk.features import names
 from quantdesk.features.feast_store import FeastStore, MaterializedWindow, open_feature_store
 from quantdesk.features.offline_store import write_offline_store
 from tests.unit.features.feast_frames import (
+    COMPUTED_AT,
     CORRECTION_AT,
-    DAYS,
+    END,
     ORIGIN,
     PUBLISH_DELAY,
     SYMBOLS,
+    entity_rows,
     expected_as_of,
     feature_frame,
     hours_since_origin,
     known_at_hours,
     read_offline,
 )
-
-END = ORIGIN + timedelta(days=DAYS - 1) + PUBLISH_DELAY  # the newest row's event time
-COMPUTED_AT = ORIGIN + timedelta(days=DAYS + 1)
 
 
 @dataclass(frozen=True)
@@ -56,15 +55,6 @@ def build_store(home: Path, frame: pd.DataFrame, end: datetime = END) -> Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     return build_store(tmp_path_factory.mktemp("feast-home"), feature_frame())
-
-
-def entity_rows(*pairs: tuple[str, datetime]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            names.ENTITY_JOIN_KEY: [symbol for symbol, _ in pairs],
-            names.EVENT_TIMESTAMP: pd.to_datetime([at for _, at in pairs], utc=True),
-        }
-    )
 
 
 @pytest.mark.parametrize("service", sorted(names.FEATURE_SERVICES))
