@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+import numpy as np
 import pandas as pd
 
 from quantdesk.domain.errors import (
@@ -210,9 +211,10 @@ class FeastStore:
         response = self._store.get_online_features(
             features=self._service(service), entity_rows=rows
         ).to_dict()
-        frame = pd.DataFrame({names.ENTITY_JOIN_KEY: list(symbols)})
-        for feature in wanted:
-            frame[feature] = pd.array(response[feature], dtype="Float64").astype("float64")
+        # One float64 block (None becomes NaN): a column-by-column build costs ~2 ms.
+        values = np.array([response[f] for f in wanted], dtype="float64").T
+        frame = pd.DataFrame(values, columns=list(wanted))
+        frame.insert(0, names.ENTITY_JOIN_KEY, list(symbols))
         return frame
 
     def historical_features(self, entity_df: pd.DataFrame, service: str) -> pd.DataFrame:
