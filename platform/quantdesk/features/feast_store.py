@@ -46,7 +46,7 @@ from quantdesk.domain.errors import (
     StorageError,
 )
 from quantdesk.domain.symbols import validate_canonical_symbol
-from quantdesk.domain.timeutil import require_utc
+from quantdesk.domain.timeutil import require_utc, utc_now
 from quantdesk.features import names
 from quantdesk.features.offline_store import offline_path
 
@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 EMBEDDED_YAML = "feature_store.yaml"
 PRODUCTION_YAML = "feature_store.production.yaml"
 REDIS_CONNECTION_VAR = "QUANTDESK_FEAST_REDIS_CONNECTION"
+_TIMESTAMP_SUFFIX = "__ts"  # feast.online_response.TIMESTAMP_POSTFIX: event time, epoch seconds
 _SOURCE_TREE_REPO = Path(__file__).resolve().parents[3] / "feature_repo"
 
 
@@ -145,6 +146,7 @@ class FeastStore:
         self._store = store
         self._settings = settings
         self._services: dict[str, FeatureService] = {}
+        self._ttls: dict[str, float] = {}
 
     @property
     def feast(self) -> FeatureStore:
@@ -166,6 +168,7 @@ class FeastStore:
         with _quiet():
             self._store.apply(to_apply, objects_to_delete=to_delete, partial=False)
         self._services.clear()
+        self._ttls.clear()
         return AppliedRepo(
             feature_views=tuple(sorted(v.name for v in repo.feature_views)),
             feature_services=tuple(sorted(s.name for s in repo.feature_services)),
@@ -198,22 +201,31 @@ class FeastStore:
             self._store.materialize(start, until, feature_views=list(names_))
         return MaterializedWindow(start=start, end=until, feature_views=names_)
 
-    def online_features(self, symbols: Sequence[str], service: str) -> pd.DataFrame:
+    def online_features(
+        self, symbols: Sequence[str], service: str, as_of: datetime | None = None
+    ) -> pd.DataFrame:
         """The latest served vector per symbol: one row per symbol in the order asked.
 
         Columns are ``symbol`` then the service's features in the order of
-        ``names.FEATURE_SERVICES``; a symbol with no value yet gets NaN.
+        ``names.FEATURE_SERVICES``. A value older than its view's TTL at ``as_of`` (default:
+        now) is NaN, as a point-in-time join at ``as_of`` would give; Feast's online read does
+        not check the TTL itself, so a halted symbol would otherwise be served week-old values.
+        A symbol with no value at all is NaN too.
         """
         wanted = _service_features(service)
         if not symbols:
             raise InvalidInputError("online_features needs at least one symbol")
+        at = utc_now() if as_of is None else require_utc(as_of, "as_of")
         rows = [{names.ENTITY_JOIN_KEY: validate_canonical_symbol(s)} for s in symbols]
         response = self._store.get_online_features(
             features=self._service(service), entity_rows=rows
-        ).to_dict()
+        ).to_dict(include_event_timestamps=True)
         # One float64 block (None becomes NaN): a column-by-column build costs ~2 ms.
-        values = np.array([response[f] for f in wanted], dtype="float64").T
-        frame = pd.DataFrame(values, columns=list(wanted))
+        values = np.array([response[f] for f in wanted], dtype="float64")
+        known = np.array([response[f + _TIMESTAMP_SUFFIX] for f in wanted], dtype="float64")
+        oldest = at.timestamp() - np.array([self._ttl_seconds(f) for f in wanted])
+        values[known < oldest[:, None]] = np.nan
+        frame = pd.DataFrame(values.T, columns=list(wanted))
         frame.insert(0, names.ENTITY_JOIN_KEY, list(symbols))
         return frame
 
@@ -243,6 +255,13 @@ class FeastStore:
         """Remove the online tables or keys of this project (tests and decommissioning)."""
         with _quiet():
             self._store.teardown()  # type: ignore[no-untyped-call]
+
+    def _ttl_seconds(self, feature: str) -> float:
+        view = names.view_of(feature)
+        if view not in self._ttls:
+            ttl = self._store.get_feature_view(view).ttl
+            self._ttls[view] = ttl.total_seconds() if ttl else float("inf")
+        return self._ttls[view]
 
     def _service(self, name: str) -> FeatureService:
         if name not in self._services:

@@ -30,7 +30,7 @@ def test_redis_online_store_serves_the_point_in_time_vector(redis_url: str, tmp_
     try:
         # Act
         store.materialize_incremental(END)
-        online = store.online_features(list(SYMBOLS), "hybrid_v1")
+        online = store.online_features(list(SYMBOLS), "hybrid_v1", as_of=END)
         historical = store.historical_features(
             entity_rows(*[(s, END) for s in SYMBOLS]), "hybrid_v1"
         )
@@ -42,6 +42,8 @@ def test_redis_online_store_serves_the_point_in_time_vector(redis_url: str, tmp_
         assert online[features].notna().all().all()
         pd.testing.assert_frame_equal(online[features], historical[features])
         assert rerun.end == END
-        pd.testing.assert_frame_equal(store.online_features(list(SYMBOLS), "hybrid_v1"), online)
+        pd.testing.assert_frame_equal(
+            store.online_features(list(SYMBOLS), "hybrid_v1", as_of=END), online
+        )
     finally:
         store.teardown()

@@ -65,7 +65,7 @@ def test_online_features_after_materialize_equal_point_in_time_vector_at_end(
     at_end = entity_rows(*[(symbol, END) for symbol in SYMBOLS])
 
     # Act
-    online = served.store.online_features(list(SYMBOLS), service)
+    online = served.store.online_features(list(SYMBOLS), service, as_of=END)
     historical = served.store.historical_features(at_end, service)
 
     # Assert: the vector a model is served is the one it would have been trained on.
@@ -126,17 +126,31 @@ def test_historical_features_before_any_row_or_past_ttl_are_nan(served: Served) 
 
 
 def test_online_features_unknown_symbol_gets_nan_row(served: Served) -> None:
-    online = served.store.online_features(["MSFT", "AAPL"], "rl_v1")
+    online = served.store.online_features(["MSFT", "AAPL"], "rl_v1", as_of=END)
 
     assert online.loc[0, list(names.FEATURE_SERVICES["rl_v1"])].isna().all()
     assert online.loc[1, list(names.FEATURE_SERVICES["rl_v1"])].notna().all()
 
 
+def test_online_features_older_than_the_view_ttl_are_nan(served: Served) -> None:
+    rl = list(names.FEATURE_SERVICES["rl_v1"])
+
+    within = served.store.online_features(["AAPL"], "rl_v1", as_of=END + timedelta(days=6))
+    stale = served.store.online_features(["AAPL"], "rl_v1", as_of=END + timedelta(days=8))
+    now = served.store.online_features(["AAPL"], "rl_v1")  # the data ends in February 2026
+
+    assert within[rl].notna().all().all()
+    assert stale[rl].isna().all().all()
+    assert now[rl].isna().all().all()
+
+
 def test_feature_reads_bad_input_raise_one_clear_error(served: Served) -> None:
     with pytest.raises(InvalidInputError, match="unknown feature service 'nope_v9'"):
-        served.store.online_features(["AAPL"], "nope_v9")
+        served.store.online_features(["AAPL"], "nope_v9", as_of=END)
     with pytest.raises(UnknownSymbolError):
-        served.store.online_features(["aapl"], "rl_v1")
+        served.store.online_features(["aapl"], "rl_v1", as_of=END)
+    with pytest.raises(InvalidInputError, match="as_of must be time-zone aware"):
+        served.store.online_features(["AAPL"], "rl_v1", as_of=datetime(2026, 2, 1))
     with pytest.raises(InvalidInputError, match="event_timestamp"):
         served.store.historical_features(pd.DataFrame({"symbol": ["AAPL"]}), "rl_v1")
     naive = pd.DataFrame({"symbol": ["AAPL"], "event_timestamp": [pd.Timestamp("2026-01-05")]})
@@ -150,14 +164,16 @@ def test_materialize_rerun_with_earlier_end_keeps_the_newer_online_values(
     served: Served,
 ) -> None:
     # Arrange
-    before = served.store.online_features(list(SYMBOLS), "hybrid_v1")
+    before = served.store.online_features(list(SYMBOLS), "hybrid_v1", as_of=END)
 
     # Act: a rerun of an older interval (a DAG backfill) after the store went further.
     window = served.store.materialize_incremental(END - timedelta(days=5))
 
     # Assert
     assert window.end == END
-    pd.testing.assert_frame_equal(served.store.online_features(list(SYMBOLS), "hybrid_v1"), before)
+    pd.testing.assert_frame_equal(
+        served.store.online_features(list(SYMBOLS), "hybrid_v1", as_of=END), before
+    )
 
 
 def test_materialize_serves_rows_written_after_the_previous_run_with_older_event_times(
@@ -171,7 +187,7 @@ def test_materialize_serves_rows_written_after_the_previous_run_with_older_event
 
     # Act
     window = served.store.materialize_incremental(END)
-    online = served.store.online_features(["MSFT"], "rl_v1")
+    online = served.store.online_features(["MSFT"], "rl_v1", as_of=END)
 
     # Assert
     assert window.end == END

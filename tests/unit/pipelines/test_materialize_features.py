@@ -39,7 +39,7 @@ def test_materialize_features_twice_gives_the_same_summary_and_serves_every_symb
     assert first.end == END and first.online_store == "sqlite"
     assert first.symbols == tuple(sorted(SYMBOLS))
     assert first.rows_in_window > 0
-    online = open_feature_store(settings).online_features(list(SYMBOLS), "rl_v1")
+    online = open_feature_store(settings).online_features(list(SYMBOLS), "rl_v1", as_of=END)
     assert online.drop(columns="symbol").notna().all().all()
 
 
