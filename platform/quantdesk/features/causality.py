@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from quantdesk.features.names import EVENT_TIMESTAMP
+
 __all__ = ["truncation_mismatches"]
 
 FeatureFunction = Callable[[pd.DataFrame], pd.DataFrame]
@@ -29,12 +31,15 @@ def truncation_mismatches(
 ) -> dict[str, int]:
     """For each of ``columns``, how many rows known at ``cut`` differ between the two runs.
 
-    ``compute`` maps a canonical bar frame to a frame keyed (symbol, open_time). NaN equals
-    NaN; an empty result means causal on this input.
+    ``compute`` maps a canonical bar frame to a frame keyed (symbol, open_time) with an
+    ``event_timestamp``. Rows the full run says were known at ``cut`` are compared (a bar that
+    arrived late makes later rows known only after it). NaN equals NaN; an empty result
+    means causal on this input.
     """
     full = compute(bars)
+    full = full[full[EVENT_TIMESTAMP] <= cut]
     part = compute(bars[bars["available_at"] <= cut].reset_index(drop=True))
-    joined = part.merge(full, on=["symbol", "open_time"], how="left", suffixes=("_cut", "_full"))
+    joined = full.merge(part, on=["symbol", "open_time"], how="left", suffixes=("_full", "_cut"))
     mismatches: dict[str, int] = {}
     for column in columns:
         a = joined[f"{column}_cut"].to_numpy(dtype=np.float64)
