@@ -1,1 +1,1 @@
-"""Batch steps, one function per step taking Settings: the DAG tasks and the CLI call these."""
+"""One function per batch step, taking Settings; the DAG tasks and the CLI call these."""
