@@ -6,7 +6,7 @@ Mounted by ``commands/features.py`` with ``feature_materialize.register(app)``, 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
 def materialize(
     end: Annotated[
         str | None,
-        typer.Option(help="Materialize up to this UTC time (ISO 8601, e.g. 2026-01-31T00:00Z)."),
+        typer.Option(help="Materialize up to this time (ISO date or date-time, UTC if no zone)."),
     ] = None,
 ) -> None:
     """Apply feature_repo, then write the latest value per symbol known at END (default now)."""
@@ -39,12 +39,11 @@ def materialize(
 
 
 def _parse_end(value: str | None) -> datetime | None:
+    """ISO date or date-time; without a time zone it is UTC, as for ``features build``."""
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInputError(f"--end {value!r} is not an ISO 8601 time") from None
-    if parsed.tzinfo is None:
-        raise InvalidInputError(f"--end {value!r} needs a time zone, e.g. {value}+00:00")
-    return parsed
+        raise InvalidInputError(f"--end: {value!r} is not an ISO date or date-time") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

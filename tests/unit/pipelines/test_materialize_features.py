@@ -70,10 +70,12 @@ def test_features_materialize_command_prints_the_window(tmp_path: Path) -> None:
 
     # Act
     result = CliRunner().invoke(app, ["materialize", "--end", END.isoformat()])
-    bad = CliRunner().invoke(app, ["materialize", "--end", "2026-01-05T00:00"])
+    naive = CliRunner().invoke(app, ["materialize", "--end", END.replace(tzinfo=None).isoformat()])
+    bad = CliRunner().invoke(app, ["materialize", "--end", "next tuesday"])
 
     # Assert
     assert result.exit_code == 0, result.output
     assert "materialized 4 views into sqlite" in result.output
     assert END.isoformat() in result.output
-    assert "needs a time zone" in str(bad.exception)
+    assert naive.exit_code == 0 and END.isoformat() in naive.output  # read as UTC
+    assert "not an ISO date" in str(bad.exception)
