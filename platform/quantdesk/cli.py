@@ -14,6 +14,7 @@ from rich.table import Table
 
 import quantdesk
 from quantdesk.commands import backup as backup_commands
+from quantdesk.commands import compliance as compliance_commands
 from quantdesk.commands import data as data_commands
 from quantdesk.commands.context import console, current_settings, state
 from quantdesk.config import load_settings
@@ -30,6 +31,7 @@ db_app = typer.Typer(help="Operational database (signals, decisions, orders, aud
 app.add_typer(db_app, name="db")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(backup_commands.app, name="backup")
+app.add_typer(compliance_commands.app, name="compliance")
 
 log = get_logger("quantdesk.cli")
 
