@@ -1,7 +1,7 @@
 """Daily compliance export of the previous UTC day (decisions, orders, breaches, models).
 
-The interval starts 00:30 UTC, so the run for day D fires at 00:30 on D+1 with its data interval starting on D,
-after the day's last records are in.
+The data interval starts at 00:30 UTC, so the run for day D fires at 00:30 on D+1, after
+the day's last records are in.
 """
 
 from __future__ import annotations
