@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from quantdesk.config import Settings
+from quantdesk.domain.errors import StorageError
 from quantdesk.domain.timeutil import utc_now
 from quantdesk.monitoring.alert_channels import EmailSink, SlackSink
 from quantdesk.monitoring.alert_outbox import FileOutbox, KeyState, OutboxState
@@ -87,11 +88,11 @@ class AlertManager:
         )
 
     def notify(self, alert: Alert) -> AlertOutcome:
-        """Raise ``alert``; never raises itself (a broken outbox is logged, not propagated)."""
+        """Raise ``alert``; never raises itself (every failure is logged, not propagated)."""
         try:
             return self._notify(alert)
-        except Exception as exc:  # the caller is usually already failing: do not add to it
-            _log.error("alert.outbox_failed", title=alert.title, error=repr(exc))
+        except Exception as exc:  # a bug here must not add to the caller's own failure
+            _log.error("alert.notify_failed", error=repr(exc), **_log_fields(alert))
             return AlertOutcome(alert, AlertStatus.DELIVERED, failed=("outbox",))
 
     def raise_alert(
@@ -133,38 +134,50 @@ class AlertManager:
             _log.info("alert.below_threshold", **_log_fields(alert))
             return AlertOutcome(alert, AlertStatus.BELOW_THRESHOLD)
         alert_id = secrets.token_hex(8)
+        try:
+            status, muted = self._record(alert_id, alert)
+            delivered, failed = ["outbox"], []
+        except (OSError, StorageError) as exc:
+            # Outbox unwritable (disk full, permissions): the remote channels matter most now,
+            # so send without dedup memory rather than stay silent.
+            _log.error("alert.outbox_failed", error=repr(exc), **_log_fields(alert))
+            status, muted, delivered, failed = AlertStatus.DELIVERED, 0, [], ["outbox"]
+        _log.warning("alert.raised", status=status.value, **_log_fields(alert))
+        if status is not AlertStatus.DELIVERED:
+            return AlertOutcome(alert, status)
+        outgoing = _with_muted_note(alert, muted)
+        for name, channel in self.channels.items():
+            if self._deliver(name, channel, outgoing):
+                delivered.append(name)
+                continue
+            failed.append(name)
+            record = {
+                "id": alert_id,
+                "channel": name,
+                "attempts": 1,
+                "alert": outgoing.to_dict(),
+                "last_try": self.clock().isoformat(),
+            }
+            try:
+                self.outbox.add_undelivered(record)
+            except (OSError, StorageError) as exc:
+                _log.error("alert.queue_failed", channel=name, error=repr(exc))
+        return AlertOutcome(outgoing, status, tuple(delivered), tuple(failed), muted)
+
+    def _record(self, alert_id: str, alert: Alert) -> tuple[AlertStatus, int]:
+        """Apply dedup/throttle under the outbox lock and append the alert's line."""
         with self.outbox.locked():
             state = self.outbox.read_state()
             status, muted = self._decide(alert, state, self.clock())
             self.outbox.write_state(state)
-            outgoing = _with_muted_note(alert, muted)
-            self.outbox.append_record(
-                {
-                    "id": alert_id,
-                    "status": status.value,
-                    "alert": outgoing.to_dict(),
-                    "muted_before": muted,
-                }
-            )
-        _log.warning("alert.raised", status=status.value, **_log_fields(alert))
-        if status is not AlertStatus.DELIVERED:
-            return AlertOutcome(alert, status)
-        delivered, failed = ["outbox"], []
-        for name, channel in self.channels.items():
-            if self._deliver(name, channel, outgoing):
-                delivered.append(name)
-            else:
-                failed.append(name)
-                self.outbox.add_undelivered(
-                    {
-                        "id": alert_id,
-                        "channel": name,
-                        "attempts": 1,
-                        "alert": outgoing.to_dict(),
-                        "last_try": self.clock().isoformat(),
-                    }
-                )
-        return AlertOutcome(outgoing, status, tuple(delivered), tuple(failed), muted)
+            line = {
+                "id": alert_id,
+                "status": status.value,
+                "muted_before": muted,
+                "alert": _with_muted_note(alert, muted).to_dict(),
+            }
+            self.outbox.append_record(line)
+        return status, muted
 
     def _decide(self, alert: Alert, state: OutboxState, now: datetime) -> tuple[AlertStatus, int]:
         """Apply dedup then throttle to ``state`` (mutated); returns the status and muted count."""

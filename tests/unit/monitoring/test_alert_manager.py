@@ -335,3 +335,26 @@ def test_manager_from_settings_delivers_to_configured_slack_and_email(
     assert (tmp_path / "alerts" / "alerts.jsonl").exists()
     assert len(slack.requests) == 1
     assert len(mail.messages) == 1
+
+
+def test_notify_with_unwritable_outbox_still_reaches_slack(
+    tmp_path: Path, slack: SlackRecorder
+) -> None:
+    # Arrange: the outbox folder would have to live under a plain file
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    manager = AlertManager(
+        FileOutbox(blocker / "alerts"),
+        {"slack": SlackSink("t", "#ops", base_url=slack.base_url)},
+        AlertPolicy(),
+        FakeClock(),
+    )
+
+    # Act
+    outcome = manager.raise_alert("critical", "disk full")
+
+    # Assert
+    assert outcome.status is AlertStatus.DELIVERED
+    assert outcome.delivered == ("slack",)
+    assert outcome.failed == ("outbox",)
+    assert "disk full" in slack.requests[0]["json"]["text"]
