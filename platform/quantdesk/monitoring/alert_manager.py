@@ -142,7 +142,8 @@ class AlertManager:
             # so send without dedup memory rather than stay silent.
             _log.error("alert.outbox_failed", error=repr(exc), **_log_fields(alert))
             status, muted, delivered, failed = AlertStatus.DELIVERED, 0, [], ["outbox"]
-        _log.warning("alert.raised", status=status.value, **_log_fields(alert))
+        emit = _log.info if status is AlertStatus.SUPPRESSED else _log.warning
+        emit("alert.raised", status=status.value, **_log_fields(alert))
         if status is not AlertStatus.DELIVERED:
             return AlertOutcome(alert, status)
         outgoing = _with_muted_note(alert, muted)
