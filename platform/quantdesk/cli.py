@@ -14,8 +14,10 @@ from rich.table import Table
 
 import quantdesk
 from quantdesk.commands import backup as backup_commands
+from quantdesk.commands import compliance as compliance_commands
 from quantdesk.commands import data as data_commands
 from quantdesk.commands import features as features_commands
+from quantdesk.commands import steps as step_commands
 from quantdesk.commands.context import console, current_settings, state
 from quantdesk.commands.ingest import ingest
 from quantdesk.config import load_settings
@@ -34,6 +36,8 @@ app.add_typer(data_commands.app, name="data")
 app.add_typer(backup_commands.app, name="backup")
 app.command()(ingest)
 app.add_typer(features_commands.app, name="features")
+app.add_typer(compliance_commands.app, name="compliance")
+app.add_typer(step_commands.app, name="step")
 
 log = get_logger("quantdesk.cli")
 

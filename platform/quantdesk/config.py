@@ -160,6 +160,103 @@ class FeatureSettings(BaseModel):
         return value
 
 
+def _split_names(value: Any) -> Any:
+    """Accept ``a@x,b@y`` as well as a JSON list from the environment."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return tuple(json.loads(text))
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    return value
+
+
+class SlackAlertSettings(BaseModel):
+    """Slack delivery: on when both ``token`` and ``channel`` are set."""
+
+    token: SecretStr | None = None
+    channel: str | None = None
+    base_url: str = "https://slack.com/api/"
+    timeout_seconds: int = Field(default=10, ge=1)
+
+
+class EmailAlertSettings(BaseModel):
+    """SMTP delivery: on when ``smtp_host`` and at least one recipient are set."""
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = "quantdesk@localhost"
+    recipients: Annotated[tuple[str, ...], NoDecode] = ()
+    starttls: bool = True
+    ssl: bool = False
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("recipients", mode="before")
+    @classmethod
+    def _split_recipients(cls, value: Any) -> Any:
+        return _split_names(value)
+
+
+class AlertSettings(BaseModel):
+    """Alerts: below ``min_severity`` only logged; repeats of a key muted for the dedup window;
+    at most ``throttle_max_alerts`` remote deliveries per throttle window (the outbox keeps all).
+    """
+
+    min_severity: Literal["info", "warning", "critical"] = "warning"
+    dedup_window_seconds: float = Field(default=3600.0, ge=0)
+    throttle_window_seconds: float = Field(default=3600.0, gt=0)
+    throttle_max_alerts: int = Field(default=30, ge=1)
+    outbox_dir: Path | None = None  # default <home>/alerts
+    outbox_max_bytes: int = Field(default=5_000_000, ge=1024)
+    outbox_keep_files: int = Field(default=5, ge=1)
+    slack: SlackAlertSettings = SlackAlertSettings()
+    email: EmailAlertSettings = EmailAlertSettings()
+
+
+class ComplianceSettings(BaseModel):
+    """Daily compliance exports: where they go and which audit actions count as breaches."""
+
+    export_dir: str | None = None  # folder or fsspec URL; default <home>/exports/compliance
+    breach_action_keywords: Annotated[tuple[str, ...], NoDecode] = ("breach", "denial", "denied")
+
+    @field_validator("breach_action_keywords", mode="before")
+    @classmethod
+    def _split_keywords(cls, value: Any) -> Any:
+        return _split_names(value)
+
+
+class PodResources(BaseModel):
+    """Kubernetes requests and limits of one task's pod (quantities as Kubernetes writes them)."""
+
+    cpu_request: str = "500m"
+    memory_request: str = "1Gi"
+    cpu_limit: str = "2"
+    memory_limit: str = "4Gi"
+
+
+class OrchestrationSettings(BaseModel):
+    """How DAG tasks run: in the worker (``inprocess``) or as pods on the platform image."""
+
+    mode: Literal["inprocess", "kubernetes"] = "inprocess"
+    owner: str = "quantdesk"
+    retries: int = Field(default=2, ge=2)
+    retry_delay_seconds: float = Field(default=60.0, gt=0)
+    max_retry_delay_seconds: float = Field(default=1800.0, gt=0)
+    execution_timeout_minutes: float = Field(default=120.0, gt=0)
+    dagrun_timeout_minutes: float = Field(default=360.0, gt=0)
+    image: str = "quantdesk/platform:0.1.0"
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+    namespace: str = "quantdesk"
+    service_account: str | None = None
+    env_secret: str | None = None  # a Secret whose keys become the pod's environment
+    env_config_map: str | None = None
+    default_resources: PodResources = PodResources()
+    task_resources: dict[str, PodResources] = {}
+
+
 class Settings(BaseSettings):
     """Platform configuration. Construct through :func:`load_settings` to get clear errors."""
 
@@ -190,6 +287,9 @@ class Settings(BaseSettings):
     quality: QualitySettings = QualitySettings()
     feast: FeastSettings = FeastSettings()
     features: FeatureSettings = FeatureSettings()
+    alerts: AlertSettings = AlertSettings()
+    compliance: ComplianceSettings = ComplianceSettings()
+    orchestration: OrchestrationSettings = OrchestrationSettings()
 
     @field_validator("universe", mode="before")
     @classmethod

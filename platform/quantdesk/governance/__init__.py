@@ -1,0 +1,1 @@
+"""Governance: compliance exports of what the platform decided, ordered and breached."""
