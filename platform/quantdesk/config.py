@@ -92,6 +92,59 @@ class RetentionSettings(BaseModel):
     backups_keep: int = Field(default=7, ge=1)
 
 
+class RiskSettings(BaseModel):
+    """Pre-trade limits and risk-report parameters. Notionals are in account currency;
+    exposure, concentration, daily loss and drawdown are fractions of equity."""
+
+    max_order_notional: float = Field(default=250_000.0, gt=0)
+    max_position_notional: float = Field(default=500_000.0, gt=0)
+    max_gross_exposure: float = Field(default=2.0, gt=0)
+    max_net_exposure: float = Field(default=1.0, gt=0)
+    max_concentration: float = Field(default=0.35, gt=0)
+    price_collar_bps: float = Field(default=500.0, gt=0)
+    max_orders_per_minute: int = Field(default=60, ge=1)
+    max_daily_loss: float = Field(default=0.03, gt=0, lt=1)
+    max_drawdown: float = Field(default=0.15, gt=0, lt=1)
+    restricted_symbols: tuple[str, ...] = ()
+    var_confidence: float = Field(default=0.99, gt=0.5, lt=1)
+    var_limit: float = Field(default=0.05, gt=0, lt=1)
+    ewma_lambda: float = Field(default=0.94, gt=0, lt=1)
+    monte_carlo_paths: int = Field(default=20_000, ge=1000)
+    lookback_days: int = Field(default=500, ge=30)
+
+    @field_validator("restricted_symbols")
+    @classmethod
+    def _check_restricted(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for symbol in value:
+            validate_canonical_symbol(symbol)
+        return value
+
+
+class PortfolioSettings(BaseModel):
+    """Optimizer bounds and rebalancing frictions (weights are fractions of equity)."""
+
+    min_weight: float = Field(default=0.0, ge=-1, le=1)
+    max_weight: float = Field(default=0.4, gt=0, le=1)
+    risk_aversion: float = Field(default=5.0, gt=0)
+    risk_free_rate: float = 0.0
+    periods_per_year: int = Field(default=252, ge=1)
+    max_turnover: float = Field(default=0.5, gt=0)
+    min_trade_weight: float = Field(default=0.005, ge=0)
+    cost_hurdle_multiple: float = Field(default=1.0, ge=0)
+
+
+class DecisionSettings(BaseModel):
+    """Rule thresholds and sizing of the decision engine (see quantdesk.decisions.engine)."""
+
+    min_confidence: float = Field(default=0.45, ge=0, le=1)
+    max_uncertainty: float = Field(default=0.5, gt=0)
+    target_volatility: float = Field(default=0.10, gt=0)
+    kelly_fraction: float = Field(default=0.5, gt=0, le=1)
+    max_abs_weight: float = Field(default=0.25, gt=0, le=1)
+    ml_blend: float = Field(default=0.5, ge=0, le=1)
+    bars_per_year: int = Field(default=252, ge=1)
+
+
 class Settings(BaseSettings):
     """Platform configuration. Construct through :func:`load_settings` to get clear errors."""
 
@@ -118,6 +171,9 @@ class Settings(BaseSettings):
     oanda: OandaSettings = OandaSettings()
     robinhood: RobinhoodSettings = RobinhoodSettings()
     retention: RetentionSettings = RetentionSettings()
+    risk: RiskSettings = RiskSettings()
+    portfolio: PortfolioSettings = PortfolioSettings()
+    decisions: DecisionSettings = DecisionSettings()
 
     @field_validator("universe", mode="before")
     @classmethod
