@@ -239,9 +239,9 @@ class CostModel:
         self._check_last_axis(wanted, "target")
         rate = self._linear_rate
         if self.impact_coefficient == 0:
-            cost = np.sum(rate * np.abs(wanted - held), axis=-1)
-            cost = np.sum(rate * np.abs(wanted * (1 - cost[..., None]) - held), axis=-1)
-            sign = np.sign(wanted * (1 - cost[..., None]) - held)
+            guess = np.sum(rate * np.abs(wanted - held), axis=-1)
+            guess = np.sum(rate * np.abs(wanted * (1 - guess[..., None]) - held), axis=-1)
+            sign = np.sign(wanted * (1 - guess[..., None]) - held)
             numerator = np.sum(rate * sign * (wanted - held), axis=-1)
             exact: FloatArray = numerator / (1 + np.sum(rate * sign * wanted, axis=-1))
             return exact
@@ -250,7 +250,7 @@ class CostModel:
         for _ in range(100):
             change = np.abs(wanted * (1 - cost[..., None]) - held)
             traded = change * equity_column
-            updated = np.sum(change * self.rate(traded, bar_dollar_volume), axis=-1)
+            updated: FloatArray = np.sum(change * self.rate(traded, bar_dollar_volume), axis=-1)
             converged = np.max(np.abs(updated - cost), initial=0.0) <= 1e-16
             cost = updated
             if converged:
