@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from quantdesk.config import Settings
 from quantdesk.data.atomic_files import write_file_atomic
 from quantdesk.domain.errors import InvalidInputError, TradingHaltedError
 from quantdesk.domain.timeutil import require_utc, utc_now
@@ -46,6 +47,11 @@ class KillSwitch:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KillSwitch:
+        """The desk's switch: ``<home>/risk/kill_switch.json``."""
+        return cls(settings.home / "risk" / KILL_SWITCH_FILE)
 
     def status(self) -> KillSwitchStatus:
         if not self.path.exists():
