@@ -70,10 +70,9 @@ def historical_var(returns: npt.ArrayLike, confidence: float = 0.99) -> VarEstim
 
 
 def _empirical_tail(values: FloatArray, confidence: float) -> tuple[float, float]:
-    losses = np.sort(-values)[::-1]
     k = tail_size(values.size, confidence)
-    tail = losses[:k]
-    return float(tail[-1]), float(tail.mean())
+    tail = np.partition(-values, values.size - k)[values.size - k :]  # the k largest losses
+    return float(tail.min()), float(tail.mean())
 
 
 def normal_var_es(mean: float, sigma: float, confidence: float) -> tuple[float, float]:
