@@ -7,6 +7,7 @@ writes lives under ``home``, so a user can see, back up and delete the whole sta
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -193,6 +194,30 @@ class BacktestSettings(BaseModel):
     embargo_bars: int = Field(default=5, ge=0)
 
 
+class EmbeddedDataSettings(BaseModel):
+    """The offline default market: which window ``make demo`` ingests and how the synthetic
+    part is generated. The window is where the bundled real equity history (to 2013-03-01)
+    overlaps; synthetic series (FX, crypto) are generated over the same dates."""
+
+    start: date = date(2008, 1, 2)
+    end: date = date(2013, 3, 1)
+    synthetic_first_year: int = Field(default=2008, ge=1990, le=2049)
+
+    @model_validator(mode="after")
+    def _check_window(self) -> EmbeddedDataSettings:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} must be after start {self.start}")
+        if self.start.year < self.synthetic_first_year:
+            raise ValueError("start must not be before synthetic_first_year")
+        return self
+
+
+class QualitySettings(BaseModel):
+    """The quality gate: a batch with any series scoring below ``min_score`` is quarantined."""
+
+    min_score: float = Field(default=0.9, ge=0.0, le=1.0)
+
+
 class Settings(BaseSettings):
     """Platform configuration. Construct through :func:`load_settings` to get clear errors."""
 
@@ -224,6 +249,8 @@ class Settings(BaseSettings):
     decisions: DecisionSettings = DecisionSettings()
     costs: CostSettings = CostSettings()
     backtest: BacktestSettings = BacktestSettings()
+    embedded: EmbeddedDataSettings = EmbeddedDataSettings()
+    quality: QualitySettings = QualitySettings()
 
     @field_validator("universe", mode="before")
     @classmethod
