@@ -146,16 +146,33 @@ def report(
     console.print(shocks)
 
 
-def _switch() -> Any:
+def _change_state(state: str, reason: str, actor: str) -> None:
+    """Flip the kill switch and link the change into the audit chain of the operational store."""
     from quantdesk.risk.kill_switch import KillSwitch
+    from quantdesk.risk.trading_state import TradingState
+    from quantdesk.store import OperationalStore
 
-    return KillSwitch.from_settings(current_settings())
+    settings = current_settings()
+    switch = KillSwitch.from_settings(settings)
+    before = switch.status()
+    after = switch.set_state(TradingState(state), reason=reason, actor=actor)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with OperationalStore.from_settings(settings) as store:
+        store.upgrade()
+        store.append_audit_event(
+            actor, "risk.trading_state", "kill_switch",
+            {"from": before.state.value, "to": after.state.value, "reason": after.reason},
+            occurred_at=after.changed_at,
+        )  # fmt: skip
+    typer.echo(json.dumps(after.to_dict()))
 
 
 @app.command("status")
 def status() -> None:
     """The trading state: active, reducing (reduce-only) or halted."""
-    typer.echo(json.dumps(_switch().status().to_dict()))
+    from quantdesk.risk.kill_switch import KillSwitch
+
+    typer.echo(json.dumps(KillSwitch.from_settings(current_settings()).status().to_dict()))
 
 
 @app.command("halt")
@@ -163,8 +180,8 @@ def halt(
     reason: Annotated[str, typer.Option(help="Why trading stops (recorded).")],
     actor: Annotated[str, typer.Option(help="Who stops it.")] = "cli",
 ) -> None:
-    """Engage the kill switch: no new orders."""
-    typer.echo(json.dumps(_switch().halt(reason=reason, actor=actor).to_dict()))
+    """Engage the kill switch: no new orders (audited)."""
+    _change_state("halted", reason, actor)
 
 
 @app.command("reduce")
@@ -172,8 +189,8 @@ def reduce(
     reason: Annotated[str, typer.Option(help="Why trading becomes reduce-only.")],
     actor: Annotated[str, typer.Option(help="Who sets it.")] = "cli",
 ) -> None:
-    """Reduce-only: orders may only shrink positions."""
-    typer.echo(json.dumps(_switch().reduce_only(reason=reason, actor=actor).to_dict()))
+    """Reduce-only: orders may only shrink positions (audited)."""
+    _change_state("reducing", reason, actor)
 
 
 @app.command("resume")
@@ -181,5 +198,5 @@ def resume(
     reason: Annotated[str, typer.Option(help="Why trading may resume.")],
     actor: Annotated[str, typer.Option(help="Who resumes it.")] = "cli",
 ) -> None:
-    """Back to ACTIVE."""
-    typer.echo(json.dumps(_switch().resume(reason=reason, actor=actor).to_dict()))
+    """Back to ACTIVE (audited)."""
+    _change_state("active", reason, actor)

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from quantdesk.cli import app
+from quantdesk.store import OperationalStore
 from tests.unit.portfolio.synthetic_lake import SYMBOLS, write_synthetic_lake
 
 RUNNER = CliRunner()
@@ -62,3 +63,9 @@ def test_risk_halt_then_resume_round_trips_the_switch(tmp_path: Path) -> None:
 
     assert halted["state"] == seen["state"] == "halted" and seen["actor"] == "ops"
     assert resumed["state"] == "active"
+    with OperationalStore(f"sqlite:///{tmp_path / 'quantdesk.db'}") as store:
+        events = store.list_audit_events(subject="kill_switch")
+    assert [(e.payload["from"], e.payload["to"]) for e in events] == [
+        ("active", "halted"),
+        ("halted", "active"),
+    ]
