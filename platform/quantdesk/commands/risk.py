@@ -111,6 +111,7 @@ def report(
             "last": str(returns.index[-1]),
         },
         "ewma_volatility": vol,
+        "var_limit": settings.risk.var_limit,
         "var": [
             {"method": e.method.value, "confidence": e.confidence, "var": e.var,
              "expected_shortfall": e.expected_shortfall, "var_currency": e.var * value,
@@ -138,6 +139,11 @@ def report(
             f"{e.var * value:,.0f}", f"{e.expected_shortfall * value:,.0f}",
         )  # fmt: skip
     console.print(table)
+    if estimates[1].var > settings.risk.var_limit:
+        console.print(
+            f"[bold red]parametric VaR {estimates[1].var:.2%} is over the limit "
+            f"{settings.risk.var_limit:.2%} (QUANTDESK_RISK__VAR_LIMIT)[/bold red]"
+        )
     shocks = Table(title="Stress scenarios")
     for column in ("scenario", "P&L", "return"):
         shocks.add_column(column, justify="right")

@@ -9,9 +9,11 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
+from quantdesk.config import Settings
 from quantdesk.domain.errors import InvalidInputError
 from quantdesk.domain.symbols import validate_canonical_symbol
 from quantdesk.domain.timeutil import require_utc
+from quantdesk.risk.kill_switch import KillSwitch
 from quantdesk.risk.trading_state import TradingState
 
 
@@ -94,6 +96,24 @@ class DecisionContext:
             if override.symbol != symbol:
                 raise InvalidInputError(f"override keyed {symbol} is for {override.symbol}")
         object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        halted_symbols: frozenset[str] = frozenset(),
+        blackouts: tuple[BlackoutWindow, ...] = (),
+        overrides: Mapping[str, ManualOverride] | None = None,
+    ) -> DecisionContext:
+        """The desk's context: the kill switch's state and the configured restricted list."""
+        return cls(
+            trading_state=KillSwitch.from_settings(settings).state,
+            restricted_symbols=frozenset(settings.risk.restricted_symbols),
+            halted_symbols=halted_symbols,
+            blackouts=blackouts,
+            overrides=overrides or {},
+        )
 
     def blackout_for(self, symbol: str, at: datetime) -> BlackoutWindow | None:
         return next((b for b in self.blackouts if b.covers(symbol, at)), None)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from quantdesk.config import DecisionSettings
+from quantdesk.config import DecisionSettings, load_settings
 from quantdesk.decisions.engine import RL_MODEL_KEY, DecisionEngine, DecisionInputs
 from quantdesk.decisions.feature_hash import feature_vector_hash
 from quantdesk.decisions.rules import (
@@ -18,6 +19,7 @@ from quantdesk.decisions.rules import (
 )
 from quantdesk.domain.errors import InvalidInputError
 from quantdesk.domain.trading import Decision, Signal
+from quantdesk.risk.kill_switch import KillSwitch
 from quantdesk.risk.trading_state import TradingState
 
 AT = datetime(2026, 4, 1, 20, 0, tzinfo=UTC)
@@ -232,3 +234,13 @@ def test_decide_is_deterministic_and_ids_depend_on_features() -> None:
 def test_decision_inputs_signal_for_another_symbol_raises() -> None:
     with pytest.raises(InvalidInputError, match="given for MSFT"):
         DecisionInputs(symbol="MSFT", as_of=AT, bar_volatility=0.01, signal=signal())
+
+
+def test_decision_context_from_settings_reads_switch_and_restricted_list(tmp_path: Path) -> None:
+    settings = load_settings(home=tmp_path, risk={"restricted_symbols": ("MSFT",)})
+    KillSwitch.from_settings(settings).reduce_only(reason="drill", actor="ops")
+
+    context = DecisionContext.from_settings(settings)
+
+    assert context.trading_state is TradingState.REDUCING
+    assert context.restricted_symbols == frozenset({"MSFT"})
