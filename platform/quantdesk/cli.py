@@ -15,6 +15,7 @@ from rich.table import Table
 import quantdesk
 from quantdesk.commands import backup as backup_commands
 from quantdesk.commands import data as data_commands
+from quantdesk.commands import features as features_commands
 from quantdesk.commands import portfolio as portfolio_commands
 from quantdesk.commands import risk as risk_commands
 from quantdesk.commands.context import console, current_settings, state
@@ -36,6 +37,7 @@ app.add_typer(backup_commands.app, name="backup")
 app.add_typer(risk_commands.app, name="risk")
 app.add_typer(portfolio_commands.app, name="portfolio")
 app.command()(ingest)
+app.add_typer(features_commands.app, name="features")
 
 log = get_logger("quantdesk.cli")
 

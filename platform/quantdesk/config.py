@@ -218,6 +218,49 @@ class QualitySettings(BaseModel):
     min_score: float = Field(default=0.9, ge=0.0, le=1.0)
 
 
+class FeastSettings(BaseModel):
+    """Feast feature store: SQLite online store by default, Redis (``redis_url``) in production.
+
+    ``repo_dir`` holds the declarations and feature_store*.yaml; unset, it is the
+    ``feature_repo/`` folder of the source tree. ``project`` namespaces the registry and the
+    online keys, so two deployments can share one Redis.
+    """
+
+    project: str = Field(default="quantdesk", pattern=r"^[A-Za-z0-9][A-Za-z0-9_]*$")
+    online_store: Literal["sqlite", "redis"] = "sqlite"
+    repo_dir: Path | None = None
+
+
+class LabelSettings(BaseModel):
+    """Training targets: forward return over ``horizon`` bars, flat when |return| is small.
+
+    A return is flat when ``|r| < flat_k * sigma * sqrt(horizon)``, sigma being the trailing
+    ``vol_window``-bar standard deviation of log returns known at the label's start bar.
+    """
+
+    horizon: int = Field(default=1, ge=1)
+    flat_k: float = Field(default=0.5, ge=0.0)
+    vol_window: int = Field(default=20, ge=2)
+
+
+class FeatureSettings(BaseModel):
+    """Feature building. Indicator windows are part of each feature's name, so not tunable.
+
+    ``warmup_days`` of history before ``start`` are read so windows and exponential filters
+    are warm by the first row written.
+    """
+
+    benchmark_symbol: str = "SPX"
+    warmup_days: int = Field(default=400, ge=0)
+    labels: LabelSettings = LabelSettings()
+
+    @field_validator("benchmark_symbol")
+    @classmethod
+    def _check_benchmark(cls, value: str) -> str:
+        validate_canonical_symbol(value)
+        return value
+
+
 class Settings(BaseSettings):
     """Platform configuration. Construct through :func:`load_settings` to get clear errors."""
 
@@ -251,6 +294,8 @@ class Settings(BaseSettings):
     backtest: BacktestSettings = BacktestSettings()
     embedded: EmbeddedDataSettings = EmbeddedDataSettings()
     quality: QualitySettings = QualitySettings()
+    feast: FeastSettings = FeastSettings()
+    features: FeatureSettings = FeatureSettings()
 
     @field_validator("universe", mode="before")
     @classmethod
@@ -306,6 +351,15 @@ class Settings(BaseSettings):
         return self.home / "feast"
 
     @property
+    def features_dir(self) -> Path:
+        return self.home / "features"
+
+    @property
+    def offline_features_dir(self) -> Path:
+        """One Parquet file per feature view (see ``quantdesk.features.names``)."""
+        return self.features_dir / "offline"
+
+    @property
     def mlflow_artifacts_dir(self) -> Path:
         return self.home / "mlflow" / "artifacts"
 
@@ -331,6 +385,7 @@ class Settings(BaseSettings):
             "home": self.home,
             "lake": self.lake_dir,
             "feast": self.feast_dir,
+            "features": self.features_dir,
             "mlflow_artifacts": self.mlflow_artifacts_dir,
             "quality": self.quality_dir,
             "logs": self.logs_dir,
