@@ -17,6 +17,8 @@ from quantdesk.commands import backup as backup_commands
 from quantdesk.commands import compliance as compliance_commands
 from quantdesk.commands import data as data_commands
 from quantdesk.commands import features as features_commands
+from quantdesk.commands import portfolio as portfolio_commands
+from quantdesk.commands import risk as risk_commands
 from quantdesk.commands import steps as step_commands
 from quantdesk.commands.context import console, current_settings, state
 from quantdesk.commands.ingest import ingest
@@ -34,6 +36,8 @@ db_app = typer.Typer(help="Operational database (signals, decisions, orders, aud
 app.add_typer(db_app, name="db")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(backup_commands.app, name="backup")
+app.add_typer(risk_commands.app, name="risk")
+app.add_typer(portfolio_commands.app, name="portfolio")
 app.command()(ingest)
 app.add_typer(features_commands.app, name="features")
 app.add_typer(compliance_commands.app, name="compliance")

@@ -93,6 +93,107 @@ class RetentionSettings(BaseModel):
     backups_keep: int = Field(default=7, ge=1)
 
 
+class RiskSettings(BaseModel):
+    """Pre-trade limits and risk-report parameters. Notionals are in account currency;
+    exposure, concentration, daily loss and drawdown are fractions of equity."""
+
+    max_order_notional: float = Field(default=250_000.0, gt=0)
+    max_position_notional: float = Field(default=500_000.0, gt=0)
+    max_gross_exposure: float = Field(default=2.0, gt=0)
+    max_net_exposure: float = Field(default=1.0, gt=0)
+    max_concentration: float = Field(default=0.35, gt=0)
+    price_collar_bps: float = Field(default=500.0, gt=0)
+    max_orders_per_minute: int = Field(default=60, ge=1)
+    max_daily_loss: float = Field(default=0.03, gt=0, lt=1)
+    max_drawdown: float = Field(default=0.15, gt=0, lt=1)
+    restricted_symbols: tuple[str, ...] = ()
+    var_confidence: float = Field(default=0.99, gt=0.5, lt=1)
+    var_limit: float = Field(default=0.05, gt=0, lt=1)
+    ewma_lambda: float = Field(default=0.94, gt=0, lt=1)
+    monte_carlo_paths: int = Field(default=20_000, ge=1000)
+    lookback_days: int = Field(default=500, ge=30)
+
+    @field_validator("restricted_symbols")
+    @classmethod
+    def _check_restricted(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for symbol in value:
+            validate_canonical_symbol(symbol)
+        return value
+
+
+class PortfolioSettings(BaseModel):
+    """Optimizer bounds and rebalancing frictions (weights are fractions of equity)."""
+
+    min_weight: float = Field(default=0.0, ge=-1, le=1)
+    max_weight: float = Field(default=0.4, gt=0, le=1)
+    risk_aversion: float = Field(default=5.0, gt=0)
+    risk_free_rate: float = 0.0
+    periods_per_year: int = Field(default=252, ge=1)
+    max_turnover: float = Field(default=0.5, gt=0)
+    min_trade_weight: float = Field(default=0.005, ge=0)
+    cost_hurdle_multiple: float = Field(default=1.0, ge=0)
+
+
+class DecisionSettings(BaseModel):
+    """Rule thresholds and sizing of the decision engine (see quantdesk.decisions.engine)."""
+
+    min_confidence: float = Field(default=0.45, ge=0, le=1)
+    max_uncertainty: float = Field(default=0.5, gt=0)
+    target_volatility: float = Field(default=0.10, gt=0)
+    kelly_fraction: float = Field(default=0.5, gt=0, le=1)
+    max_abs_weight: float = Field(default=0.25, gt=0, le=1)
+    ml_blend: float = Field(default=0.5, ge=0, le=1)
+    bars_per_year: int = Field(default=252, ge=1)
+
+
+class CostSettings(BaseModel):
+    """The one cost model of the platform (backtests, RL rewards, model evaluation).
+
+    All in basis points of traded notional. Commissions follow the venue's fee schedule (taker
+    side: backtests trade at market); the half-spread is paid on every trade and depends on the
+    asset class; slippage is a flat extra. ``impact_coefficient`` adds a square-root impact
+    ``coef * sqrt(traded / bar dollar volume)`` (a fraction of notional) when volumes are known;
+    ``volume_cap`` limits each trade to that fraction of the bar's dollar volume.
+    """
+
+    fee_bps: dict[str, float] = Field(
+        default_factory=lambda: {
+            "coinbase": 40.0,  # Advanced Trade taker fee of a low-volume tier
+            "oanda": 0.0,  # spread-only pricing: the cost is in half_spread_bps
+            "robinhood": 0.0,  # commission-free equities
+            "bundled": 1.0,  # indices traded through an index fund or future
+            "synthetic": 1.0,
+        }
+    )
+    half_spread_bps: dict[str, float] = Field(
+        default_factory=lambda: {"equity": 1.0, "fx": 0.5, "crypto": 5.0}
+    )
+    slippage_bps: float = Field(default=1.0, ge=0)
+    impact_coefficient: float = Field(default=0.0, ge=0)
+    volume_cap: float | None = Field(default=None, gt=0, le=1)
+
+    @field_validator("fee_bps", "half_spread_bps")
+    @classmethod
+    def _check_bps(cls, value: dict[str, float]) -> dict[str, float]:
+        for key, bps in value.items():
+            if not bps >= 0:
+                raise ValueError(f"{key}: basis points must be >= 0, got {bps}")
+        return value
+
+
+class BacktestSettings(BaseModel):
+    """Backtests: starting equity, annualisation, the SMA baseline and the walk-forward grid."""
+
+    initial_equity: float = Field(default=1_000_000.0, gt=0)
+    periods_per_year: int = Field(default=252, ge=1)
+    risk_free_rate: float = 0.0
+    benchmark: str = "SPX"
+    sma_fast: int = Field(default=20, ge=1)
+    sma_slow: int = Field(default=100, ge=2)
+    walk_forward_folds: int = Field(default=5, ge=1)
+    embargo_bars: int = Field(default=5, ge=0)
+
+
 class EmbeddedDataSettings(BaseModel):
     """The offline default market: which window ``make demo`` ingests and how the synthetic
     part is generated. The window is where the bundled real equity history (to 2013-03-01)
@@ -283,6 +384,11 @@ class Settings(BaseSettings):
     oanda: OandaSettings = OandaSettings()
     robinhood: RobinhoodSettings = RobinhoodSettings()
     retention: RetentionSettings = RetentionSettings()
+    risk: RiskSettings = RiskSettings()
+    portfolio: PortfolioSettings = PortfolioSettings()
+    decisions: DecisionSettings = DecisionSettings()
+    costs: CostSettings = CostSettings()
+    backtest: BacktestSettings = BacktestSettings()
     embedded: EmbeddedDataSettings = EmbeddedDataSettings()
     quality: QualitySettings = QualitySettings()
     feast: FeastSettings = FeastSettings()
@@ -369,6 +475,10 @@ class Settings(BaseSettings):
     def backups_dir(self) -> Path:
         return self.home / "backups"
 
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
     def paths(self) -> dict[str, Path]:
         """Every folder the platform owns, for ``quantdesk info`` and backups."""
         return {
@@ -380,6 +490,7 @@ class Settings(BaseSettings):
             "quality": self.quality_dir,
             "logs": self.logs_dir,
             "backups": self.backups_dir,
+            "reports": self.reports_dir,
         }
 
     def redacted(self) -> dict[str, Any]:
