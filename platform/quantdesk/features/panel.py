@@ -102,9 +102,7 @@ def _known_at(
 
 def _as_of_close(bench: pd.DataFrame, known_at: IntArray) -> FloatArray:
     """The benchmark's last close known at each cell's ``known_at`` (NaN before its first)."""
-    bench_known = np.maximum.accumulate(
-        bench["available_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    )
+    bench_known = np.maximum.accumulate(utc_nanos(bench["available_at"]))
     closes = bench["close"].to_numpy(dtype=np.float64)
     index = np.searchsorted(bench_known, known_at, side="right") - 1
     aligned = np.where(index >= 0, closes[np.clip(index, 0, None)], np.nan)
