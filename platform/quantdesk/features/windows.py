@@ -114,7 +114,7 @@ def ewm_mean(values: FloatArray, alpha: float, start: int = 0, min_periods: int 
     depends on every earlier bar with weight ``(1 - alpha) ** age``: a recursive feature
     remembers (faintly) where its history starts.
     """
-    from scipy.signal import lfilter  # type: ignore[import-untyped]
+    from scipy.signal import lfilter
 
     out = np.full(values.shape, np.nan)
     if values.shape[0] <= start:
