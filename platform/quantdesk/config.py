@@ -212,6 +212,28 @@ class EmbeddedDataSettings(BaseModel):
         return self
 
 
+class IngestSettings(BaseModel):
+    """Scheduled ingestion: which source serves each asset class, at which bar sizes.
+
+    The embedded default needs no credentials; production sets e.g.
+    ``QUANTDESK_INGEST__SOURCES='{"equity": "robinhood", "fx": "oanda", "crypto": "coinbase"}'``.
+    ``validate_lookback_days`` is the trailing window each validation run re-checks, so bars
+    that arrive late are still gated.
+    """
+
+    sources: dict[Literal["equity", "fx", "crypto"], str] = {
+        "equity": "embedded",
+        "fx": "embedded",
+        "crypto": "embedded",
+    }
+    granularities: dict[Literal["equity", "fx", "crypto"], tuple[str, ...]] = {
+        "equity": ("1d",),
+        "fx": ("1h", "1d"),
+        "crypto": ("1h", "1d"),
+    }
+    validate_lookback_days: int = Field(default=7, ge=1)
+
+
 class QualitySettings(BaseModel):
     """The quality gate: a batch with any series scoring below ``min_score`` is quarantined."""
 
@@ -391,6 +413,7 @@ class Settings(BaseSettings):
     backtest: BacktestSettings = BacktestSettings()
     embedded: EmbeddedDataSettings = EmbeddedDataSettings()
     quality: QualitySettings = QualitySettings()
+    ingest: IngestSettings = IngestSettings()
     feast: FeastSettings = FeastSettings()
     features: FeatureSettings = FeatureSettings()
     alerts: AlertSettings = AlertSettings()

@@ -21,9 +21,12 @@ from quantdesk.orchestration.task_definition import (
 )
 
 
-def run_in_worker(target: str, params: dict[str, str]) -> dict[str, Any]:
-    """The TaskFlow body: Airflow has rendered ``params`` already."""
-    return run_step(target, params)
+def run_in_worker(target: str, step_params: dict[str, str]) -> dict[str, Any]:
+    """The TaskFlow body: Airflow has rendered ``step_params`` already.
+
+    (Not ``params``: that name is Airflow's own context variable and cannot be mapped over.)
+    """
+    return run_step(target, step_params)
 
 
 def build_task(definition: PipelineTask, settings: Settings | None = None) -> Any:
@@ -33,12 +36,40 @@ def build_task(definition: PipelineTask, settings: Settings | None = None) -> An
         return build_pod_operator(definition, resolved)
     from airflow.sdk import task
 
-    worker_task = task(task_id=definition.name)(run_in_worker)
-    return worker_task(target=definition.target, params=dict(definition.params))
+    worker_task = task(task_id=definition.name, **_task_options(definition))(run_in_worker)
+    return worker_task(target=definition.target, step_params=dict(definition.params))
 
 
-def build_pod_operator(definition: PipelineTask, settings: Settings) -> Any:
-    """A ``KubernetesPodOperator`` running the step on the platform image."""
+def build_mapped_task(
+    definition: PipelineTask, over: str, values: list[str], settings: Settings | None = None
+) -> Any:
+    """One task instance per value of parameter ``over`` (Airflow dynamic task mapping)."""
+    resolved = settings or load_settings()
+    expanded = [{**definition.params, over: value} for value in values]
+    if runs_in_pod(definition, resolved):
+        operator = build_pod_operator(definition, resolved, partial=True)
+        return operator.expand(arguments=[pod_command(definition, p)[1:] for p in expanded])
+    from airflow.sdk import task
+
+    worker_task = task(task_id=definition.name, **_task_options(definition))(run_in_worker)
+    return worker_task.partial(target=definition.target).expand(step_params=expanded)
+
+
+def _task_options(definition: PipelineTask) -> dict[str, Any]:
+    from airflow.sdk import Asset
+
+    options: dict[str, Any] = {}
+    if definition.outlets:
+        options["outlets"] = [Asset(name=name) for name in definition.outlets]
+    return options
+
+
+def build_pod_operator(definition: PipelineTask, settings: Settings, partial: bool = False) -> Any:
+    """A ``KubernetesPodOperator`` running the step on the platform image.
+
+    With ``partial`` the operator is left unfinished for :func:`build_mapped_task` to expand
+    over its arguments.
+    """
     from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
     from kubernetes.client import models as k8s  # type: ignore[import-untyped]
 
@@ -51,14 +82,16 @@ def build_pod_operator(definition: PipelineTask, settings: Settings) -> Any:
           if cfg.env_config_map else []),
     ]  # fmt: skip
     command = pod_command(definition)
-    return KubernetesPodOperator(
+    factory = KubernetesPodOperator.partial if partial else KubernetesPodOperator
+    arguments: dict[str, Any] = {} if partial else {"arguments": command[1:]}
+    return factory(
         task_id=definition.name,
         name=definition.pod_name,
         namespace=cfg.namespace,
         image=cfg.image,
         image_pull_policy=cfg.image_pull_policy,
         cmds=command[:1],
-        arguments=command[1:],
+        **arguments,
         env_vars=pod_environment(definition),
         env_from=env_from or None,
         service_account_name=cfg.service_account or "default",
@@ -70,4 +103,5 @@ def build_pod_operator(definition: PipelineTask, settings: Settings) -> Any:
         do_xcom_push=True,
         get_logs=True,
         on_finish_action="delete_succeeded_pod",
+        **_task_options(definition),
     )

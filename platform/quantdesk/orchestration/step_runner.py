@@ -15,7 +15,7 @@ import inspect
 import json
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,10 @@ def _is_union(annotation: Any) -> bool:
 
 
 def _try_convert(text: str, option: Any) -> Any:
+    if typing.get_origin(option) in (list, tuple, Sequence) and typing.get_args(option)[:1] == (
+        str,
+    ):
+        return [part.strip() for part in text.split(",") if part.strip()]
     converters: dict[Any, Callable[[str], Any]] = {
         datetime: datetime.fromisoformat,
         date: date.fromisoformat,

@@ -41,3 +41,55 @@ APPLY_RETENTION = PipelineTask(
     params={"now": "{{ data_interval_end }}"},
     resources=_LIGHT,
 )
+
+# Airflow assets: a DAG scheduled on one runs when a task listing it as an outlet succeeds,
+# so each step follows its data instead of a clock guess.
+LAKE_RAW = "quantdesk_lake_raw"
+LAKE_CLEAN = "quantdesk_lake_clean"
+FEATURES_OFFLINE = "quantdesk_features_offline"
+FEATURES_ONLINE = "quantdesk_features_online"
+
+INTERVAL = {
+    "interval_start": "{{ data_interval_start }}",
+    "interval_end": "{{ data_interval_end }}",
+}
+# Asset-triggered runs have no logical date: they are stamped with when they were due.
+RUN_AFTER = "{{ dag_run.run_after }}"
+
+
+def ingest_task(asset_class: str) -> PipelineTask:
+    """Ingest the bars of one asset class completed in the data interval (mapped per symbol)."""
+    return PipelineTask(
+        name=f"ingest_{asset_class}",
+        target="quantdesk.pipelines.market_data:ingest_due_bars",
+        params={"asset_class": asset_class, **INTERVAL},
+        resources=_LIGHT,
+        heavy=False,
+        outlets=(LAKE_RAW,),
+    )
+
+
+VALIDATE_MARKET_DATA = PipelineTask(
+    name="validate_market_data",
+    target="quantdesk.pipelines.market_data:validate_recent_market_data",
+    params={"end": RUN_AFTER},
+    resources=_LIGHT,
+    outlets=(LAKE_CLEAN,),
+)
+
+BUILD_FEATURES = PipelineTask(
+    name="build_features",
+    target="quantdesk.pipelines.build_features:build_features",
+    resources=PodResources(
+        cpu_request="1", memory_request="2Gi", cpu_limit="2", memory_limit="4Gi"
+    ),
+    outlets=(FEATURES_OFFLINE,),
+)
+
+MATERIALIZE_FEATURES = PipelineTask(
+    name="materialize_features",
+    target="quantdesk.pipelines.materialize_features:materialize_features",
+    params={"end": RUN_AFTER},
+    resources=_LIGHT,
+    outlets=(FEATURES_ONLINE,),
+)

@@ -27,6 +27,7 @@ class PipelineTask:
     params: Mapping[str, str] = field(default_factory=dict)
     resources: PodResources | None = None
     heavy: bool = True
+    outlets: tuple[str, ...] = ()  # Airflow asset names this task updates when it succeeds
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -40,10 +41,10 @@ class PipelineTask:
         return "quantdesk-" + self.name.replace("_", "-")
 
 
-def pod_command(task: PipelineTask) -> list[str]:
+def pod_command(task: PipelineTask, params: Mapping[str, str] | None = None) -> list[str]:
     """The container command: the CLI entry point with the task's (templated) parameters."""
     command = ["quantdesk", "step", "run", task.target]
-    for key, value in task.params.items():
+    for key, value in (task.params if params is None else params).items():
         command += ["--param", f"{key}={value}"]
     return [*command, "--xcom-file", XCOM_FILE]
 

@@ -11,19 +11,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 
 from quantdesk.config import Settings
 from quantdesk.data.bars import normalize_bar_frame
+from quantdesk.data.calendars import bar_available_at, expected_open_times
 from quantdesk.data.catalog import get_instruments
 from quantdesk.data.lake import Lake, Zone
 from quantdesk.data.quality import QualityGate, results_dir, save_validation_result
 from quantdesk.data.sources.base import check_range
 from quantdesk.data.sources.http_client import HttpOptions
 from quantdesk.data.sources.source_factory import SourceName, make_source
-from quantdesk.domain import Granularity
+from quantdesk.domain import AssetClass, DataQualityError, Granularity, InvalidInputError
+from quantdesk.domain.instrument import DEFAULT_CALENDAR
 from quantdesk.structured_logging import get_logger
 
 _log = get_logger(__name__)
@@ -128,8 +130,13 @@ def validate_market_data(
     start: datetime,
     end: datetime,
     now: datetime | None = None,
+    expect_full_window: bool = True,
 ) -> ValidationSummary:
     """Gate the raw bars of ``[start, end)``: passing batches to clean, failing to quarantine.
+
+    With ``expect_full_window`` every expected bar of the window counts (a backfill must be
+    complete); without it each series only needs to be complete between its own first and
+    last bar (a trailing re-check must not count the time before the lake's first bar).
 
     Nothing of a failing asset-class batch reaches the clean zone (and so nothing reaches
     features); its bars, reason and full validation report are kept in quarantine and the
@@ -140,9 +147,8 @@ def validate_market_data(
     start, end = check_range(start, end)
     lake = Lake(settings.lake_dir)
     raw = lake.read_bars(names, start, end, granularity=bar_size, zone=Zone.RAW)
-    gate = QualityGate(min_score=settings.quality.min_score).gate(
-        raw, start=start, end=end, now=now
-    )
+    window = {"start": start, "end": end} if expect_full_window else {}
+    gate = QualityGate(min_score=settings.quality.min_score).gate(raw, now=now, **window)
     known = _quarantined_fingerprints(lake)
     outcomes: list[BatchOutcome] = []
     clean_new = clean_unchanged = 0
@@ -192,3 +198,115 @@ def _quarantined_fingerprints(lake: Lake) -> dict[str, str]:
         if isinstance(fingerprint, str):
             found[fingerprint] = batch.batch_id
     return found
+
+
+def due_window(
+    asset_class: AssetClass, granularity: Granularity, start: datetime, end: datetime
+) -> tuple[datetime, datetime] | None:
+    """The open-time range of the bars of ``asset_class`` that became known in ``[start, end)``.
+
+    A scheduled run ingests exactly the bars completed during its data interval (an hourly
+    crypto bar every hour, an equity daily bar in the hour of the NYSE close, nothing for FX
+    over the weekend), so consecutive runs tile time without gaps or overlaps.
+    """
+    calendar = DEFAULT_CALENDAR[asset_class]
+    look_back = max(granularity.duration, timedelta(days=1))
+    opens = expected_open_times(calendar, granularity, start - look_back - look_back, end)
+    if not len(opens):
+        return None
+    known = bar_available_at(calendar, granularity, opens)
+    due = opens[(known >= pd.Timestamp(start)) & (known < pd.Timestamp(end))]
+    if not len(due):
+        return None
+    return due[0].to_pydatetime(), (due[-1] + granularity.duration).to_pydatetime()
+
+
+def ingest_due_bars(
+    settings: Settings,
+    *,
+    asset_class: str,
+    symbols: Sequence[str] | None = None,
+    interval_start: datetime,
+    interval_end: datetime,
+) -> ScheduledIngestSummary:
+    """The scheduled ingest step: every bar of ``asset_class`` completed in the data interval.
+
+    ``symbols`` defaults to the universe's symbols of that class; the source and bar sizes
+    come from ``settings.ingest``. A bar size with nothing due is skipped, not an error.
+    """
+    klass = AssetClass(asset_class)
+    names = (
+        list(symbols)
+        if symbols
+        else [i.symbol for i in get_instruments(settings.universe) if i.asset_class is klass]
+    )
+    for instrument in get_instruments(names):
+        if instrument.asset_class is not klass:
+            raise InvalidInputError(f"{instrument.symbol} is not a {klass.value} instrument")
+    start, end = check_range(interval_start, interval_end)
+    runs: list[IngestSummary] = []
+    for text in settings.ingest.granularities[klass.value]:
+        bar_size = Granularity.parse(text)
+        window = due_window(klass, bar_size, start, end)
+        if window is None or not names:
+            continue
+        runs.append(
+            ingest_market_data(
+                settings, source=settings.ingest.sources[klass.value], symbols=names,
+                granularity=bar_size, start=window[0], end=window[1],
+            )
+        )  # fmt: skip
+    return ScheduledIngestSummary(
+        asset_class=klass.value,
+        symbols=tuple(names),
+        interval_start=start,
+        interval_end=end,
+        runs=tuple(runs),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledIngestSummary:
+    asset_class: str
+    symbols: tuple[str, ...]
+    interval_start: datetime
+    interval_end: datetime
+    runs: tuple[IngestSummary, ...]
+
+    @property
+    def rows(self) -> int:
+        return sum(r.rows for r in self.runs)
+
+
+def validate_recent_market_data(
+    settings: Settings, *, end: datetime, now: datetime | None = None
+) -> tuple[ValidationSummary, ...]:
+    """The scheduled gate: re-check the trailing ``validate_lookback_days`` of every bar size.
+
+    A failing batch is quarantined (inside :func:`validate_market_data`), an alert goes out,
+    and the step raises :class:`DataQualityError`, so the clean-zone asset is not updated and
+    nothing downstream runs on that data.
+    """
+    start, end = check_range(end - timedelta(days=settings.ingest.validate_lookback_days), end)
+    sizes = sorted({g for sizes in settings.ingest.granularities.values() for g in sizes})
+    results = tuple(
+        validate_market_data(
+            settings, granularity=g, start=start, end=end, now=now, expect_full_window=False
+        )
+        for g in sizes
+    )
+    failed = [b for r in results for b in r.failed]
+    if failed:
+        from quantdesk.monitoring.alert_manager import AlertManager
+        from quantdesk.monitoring.alerts import Severity
+
+        body = "\n".join(f"{b.asset_class} {','.join(b.symbols)}: {b.reason}" for b in failed)
+        AlertManager.from_settings(settings).raise_alert(
+            Severity.CRITICAL,
+            f"Market data quarantined: {len(failed)} batch(es) failed the quality gate",
+            body,
+            source="quality_gate",
+            dedup_key="quality_gate:" + ",".join(sorted(b.quarantine_id or "" for b in failed)),
+        )
+        raise DataQualityError(f"quality gate failed; quarantined: {body}")
+    return results

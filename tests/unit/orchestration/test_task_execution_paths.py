@@ -15,9 +15,9 @@ import pytest
 
 from quantdesk.config import PodResources, Settings, load_settings
 from quantdesk.domain.errors import InvalidInputError
-from quantdesk.orchestration.airflow_tasks import build_task
+from quantdesk.orchestration.airflow_tasks import build_mapped_task, build_task
 from quantdesk.orchestration.step_runner import convert_params, resolve_step, run_step
-from quantdesk.orchestration.task_catalog import EXPORT_COMPLIANCE
+from quantdesk.orchestration.task_catalog import EXPORT_COMPLIANCE, LAKE_RAW, ingest_task
 from quantdesk.orchestration.task_definition import PipelineTask, pod_command
 from quantdesk.pipelines.apply_retention import apply_retention
 
@@ -120,7 +120,7 @@ def test_inprocess_mode_builds_taskflow_task_with_the_same_target_and_params(
     assert operator.task_id == "export_compliance"
     assert operator.op_kwargs == {
         "target": EXPORT_COMPLIANCE.target,
-        "params": {"day": "{{ data_interval_start | ds }}"},
+        "step_params": {"day": "{{ data_interval_start | ds }}"},
     }
     assert pod_command(EXPORT_COMPLIANCE)[4:6] == ["--param", "day={{ data_interval_start | ds }}"]
 
@@ -182,3 +182,30 @@ def test_cli_step_run_prints_summary_and_writes_xcom_file(tmp_path: Path) -> Non
     written = json.loads(xcom.read_text())
     assert written["dry_run"] is True
     assert json.loads(result.stdout.strip().splitlines()[0]) == written
+
+
+def _build_mapped_in_dag(settings: Settings) -> Any:
+    from airflow.sdk import DAG
+
+    with DAG("map_check", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
+        return build_mapped_task(ingest_task("crypto"), "symbols", ["BTC-USD", "ETH-USD"], settings)
+
+
+def test_mapped_task_inprocess_expands_one_instance_per_symbol_and_updates_the_raw_asset(
+    tmp_path: Path,
+) -> None:
+    mapped = _build_mapped_in_dag(load_settings(home=tmp_path))
+
+    expanded = mapped.operator.expand_input.value["step_params"]
+    assert [p["symbols"] for p in expanded] == ["BTC-USD", "ETH-USD"]
+    assert all(p["asset_class"] == "crypto" for p in expanded)
+    assert [a.name for a in mapped.operator.partial_kwargs["outlets"]] == [LAKE_RAW]
+
+
+def test_mapped_task_in_kubernetes_mode_expands_pod_arguments_per_symbol(tmp_path: Path) -> None:
+    mapped = _build_mapped_in_dag(_kubernetes_settings(tmp_path))
+
+    arguments = mapped.expand_input.value["arguments"]
+    assert len(arguments) == 2
+    assert arguments[0][:3] == ["step", "run", "quantdesk.pipelines.market_data:ingest_due_bars"]
+    assert "symbols=ETH-USD" in arguments[1]
