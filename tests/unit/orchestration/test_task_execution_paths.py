@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -184,11 +185,12 @@ def test_cli_step_run_prints_summary_and_writes_xcom_file(tmp_path: Path) -> Non
     assert json.loads(result.stdout.strip().splitlines()[0]) == written
 
 
-def _build_mapped_in_dag(settings: Settings) -> Any:
+def _build_mapped_in_dag(settings: Settings, definition: PipelineTask | None = None) -> Any:
     from airflow.sdk import DAG
 
+    chosen = definition or ingest_task("crypto")
     with DAG("map_check", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
-        return build_mapped_task(ingest_task("crypto"), "symbols", ["BTC-USD", "ETH-USD"], settings)
+        return build_mapped_task(chosen, "symbols", ["BTC-USD", "ETH-USD"], settings)
 
 
 def test_mapped_task_inprocess_expands_one_instance_per_symbol_and_updates_the_raw_asset(
@@ -196,14 +198,15 @@ def test_mapped_task_inprocess_expands_one_instance_per_symbol_and_updates_the_r
 ) -> None:
     mapped = _build_mapped_in_dag(load_settings(home=tmp_path))
 
-    expanded = mapped.operator.expand_input.value["step_params"]
+    expanded = mapped.operator.op_kwargs_expand_input.value["step_params"]
     assert [p["symbols"] for p in expanded] == ["BTC-USD", "ETH-USD"]
     assert all(p["asset_class"] == "crypto" for p in expanded)
     assert [a.name for a in mapped.operator.partial_kwargs["outlets"]] == [LAKE_RAW]
 
 
 def test_mapped_task_in_kubernetes_mode_expands_pod_arguments_per_symbol(tmp_path: Path) -> None:
-    mapped = _build_mapped_in_dag(_kubernetes_settings(tmp_path))
+    heavy = dataclasses.replace(ingest_task("crypto"), heavy=True)
+    mapped = _build_mapped_in_dag(_kubernetes_settings(tmp_path), heavy)
 
     arguments = mapped.expand_input.value["arguments"]
     assert len(arguments) == 2
