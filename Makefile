@@ -7,7 +7,7 @@ STAMP := $(VENV)/.quantdesk-installed
 PYTEST_WORKERS ?= 2
 SOURCES := platform api dags streamlit_app feature_repo tests bench
 
-.PHONY: setup demo test test-fast bench lint format lock clean
+.PHONY: setup demo airflow test test-fast bench lint format lock clean
 
 setup: $(STAMP)
 
@@ -21,11 +21,21 @@ $(STAMP): requirements/lock.txt pyproject.toml
 
 demo: setup
 	$(BIN)/quantdesk info
-	$(BIN)/quantdesk db upgrade
-	$(BIN)/quantdesk ingest --source embedded
-	$(BIN)/quantdesk ingest --source bundled --symbols EUR-USD --granularity 1h \
-		--start 2017-01-01 --end 2018-01-01
-	$(BIN)/quantdesk data coverage
+	$(BIN)/quantdesk pipeline run
+
+# Airflow standalone on this machine: SQLite metadata under $QUANTDESK_HOME/airflow, our DAGs,
+# loopback only, 2 parallel tasks. It prints the admin login when it is ready.
+QD_HOME := $(abspath $(or $(QUANTDESK_HOME),var))
+AIRFLOW_ENV := PATH=$(CURDIR)/$(BIN):$$PATH AIRFLOW_HOME=$(QD_HOME)/airflow QUANTDESK_HOME=$(QD_HOME) \
+	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags AIRFLOW__CORE__LOAD_EXAMPLES=False \
+	AIRFLOW__CORE__PARALLELISM=2 AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=8080 \
+	AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin \
+	AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=$(QD_HOME)/airflow/passwords.json
+
+airflow: setup
+	mkdir -p $(QD_HOME)/airflow
+	@echo "Airflow UI: http://127.0.0.1:8080 (user admin; password in $(QD_HOME)/airflow/passwords.json)"
+	$(AIRFLOW_ENV) $(BIN)/airflow standalone
 
 test: setup
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15

@@ -17,6 +17,7 @@ from quantdesk.commands import backup as backup_commands
 from quantdesk.commands import compliance as compliance_commands
 from quantdesk.commands import data as data_commands
 from quantdesk.commands import features as features_commands
+from quantdesk.commands import pipeline as pipeline_commands
 from quantdesk.commands import portfolio as portfolio_commands
 from quantdesk.commands import risk as risk_commands
 from quantdesk.commands import steps as step_commands
@@ -42,6 +43,7 @@ app.command()(ingest)
 app.add_typer(features_commands.app, name="features")
 app.add_typer(compliance_commands.app, name="compliance")
 app.add_typer(step_commands.app, name="step")
+app.add_typer(pipeline_commands.app, name="pipeline")
 
 log = get_logger("quantdesk.cli")
 

@@ -1,0 +1,140 @@
+"""The main job: every batch step once, in order, on the embedded defaults (``make demo``).
+
+It calls the same step functions the DAGs call, over the embedded window
+(``settings.embedded``), and stops at the first failure: a batch that fails the quality gate
+stops everything after it, exactly as the asset-triggered DAGs would. Each step reports one
+line saying what it produced and where, so a new user sees every output of the platform.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from quantdesk.config import Settings
+from quantdesk.domain import DataQualityError
+from quantdesk.structured_logging import get_logger
+
+_log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StepOutcome:
+    name: str
+    seconds: float
+    produced: str  # one line: what was made and where
+
+
+@dataclass(frozen=True, slots=True)
+class MainJobReport:
+    steps: tuple[StepOutcome, ...]
+
+    @property
+    def seconds(self) -> float:
+        return sum(s.seconds for s in self.steps)
+
+
+StepFunction = Callable[[Settings], str]
+
+
+def _window(settings: Settings) -> tuple[datetime, datetime]:
+    def midnight(day: object) -> datetime:
+        return datetime.fromisoformat(str(day)).replace(tzinfo=UTC)
+
+    return midnight(settings.embedded.start), midnight(settings.embedded.end)
+
+
+def _ingest(settings: Settings) -> str:
+    from quantdesk.pipelines.market_data import ingest_market_data
+
+    start, end = _window(settings)
+    summary = ingest_market_data(settings, source="embedded", start=start, end=end)
+    return (
+        f"{summary.rows} daily bars of {len(summary.rows_by_symbol)} symbols "
+        f"({summary.new} new) in the raw zone under {settings.lake_dir}"
+    )
+
+
+def _validate(settings: Settings) -> str:
+    from quantdesk.data.quality import results_dir
+    from quantdesk.pipelines.market_data import validate_market_data
+
+    start, end = _window(settings)
+    result = validate_market_data(settings, start=start, end=end)
+    if not result.passed:
+        reasons = "; ".join(f"{b.asset_class}: {b.reason}" for b in result.failed)
+        raise DataQualityError(f"quality gate failed, batches quarantined: {reasons}")
+    classes = ", ".join(b.asset_class for b in result.batches)
+    return f"{classes} passed the gate into the clean zone; results in {results_dir(settings)}"
+
+
+def _features(settings: Settings) -> str:
+    from quantdesk.pipelines.build_features import build_features
+
+    summary = build_features(settings)
+    return (
+        f"{summary.rows} feature rows x {len(summary.views)} views for "
+        f"{len(summary.symbols)} symbols in {settings.offline_features_dir}"
+    )
+
+
+def _materialize(settings: Settings) -> str:
+    from quantdesk.pipelines.materialize_features import materialize_features
+
+    _, end = _window(settings)
+    summary = materialize_features(settings, end=end)
+    return (
+        f"Feast online store ({summary.online_store}) serves {len(summary.symbols)} symbols "
+        f"as of {end:%Y-%m-%d}, registry under {settings.feast_dir}"
+    )
+
+
+def _backup(settings: Settings) -> str:
+    from quantdesk.pipelines.backup_platform import backup_platform
+
+    summary = backup_platform(settings)
+    return f"verified archive of {summary.files} files at {summary.location}"
+
+
+def _compliance(settings: Settings) -> str:
+    from quantdesk.pipelines.export_compliance import export_compliance
+
+    summary = export_compliance(settings, datetime.now(UTC).date())
+    rows = ", ".join(f"{table} {count}" for table, count in summary.rows.items())
+    return f"today's export ({rows}) with SHA-256 manifest at {summary.location}"
+
+
+def main_job_steps() -> list[tuple[str, StepFunction]]:
+    """The steps in order; each returns the line it prints."""
+    return [
+        ("ingest", _ingest),
+        ("validate", _validate),
+        ("build features", _features),
+        ("materialize features", _materialize),
+        ("backup", _backup),
+        ("compliance export", _compliance),
+    ]
+
+
+def run_main_job(
+    settings: Settings, on_step: Callable[[str, StepOutcome | None], None] | None = None
+) -> MainJobReport:
+    """Run every step; ``on_step(name, None)`` before and ``on_step(name, outcome)`` after each."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    from quantdesk.store.migrations_runner import upgrade
+
+    upgrade(settings.resolved_database_url)
+    outcomes: list[StepOutcome] = []
+    for name, step in main_job_steps():
+        if on_step is not None:
+            on_step(name, None)
+        started = time.perf_counter()
+        produced = step(settings)
+        outcome = StepOutcome(name, time.perf_counter() - started, produced)
+        _log.info("main_job.step", step=name, seconds=round(outcome.seconds, 2))
+        outcomes.append(outcome)
+        if on_step is not None:
+            on_step(name, outcome)
+    return MainJobReport(tuple(outcomes))
