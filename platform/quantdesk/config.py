@@ -92,6 +92,38 @@ class RetentionSettings(BaseModel):
     backups_keep: int = Field(default=7, ge=1)
 
 
+class ModelSettings(BaseModel):
+    """The CNN+LSTM hybrid: architecture, training, walk-forward folds and promotion gate."""
+
+    window: int = Field(default=32, ge=2)
+    conv_channels: tuple[int, ...] = (16, 16)
+    kernel_sizes: tuple[int, ...] = (3, 3)
+    dilations: tuple[int, ...] = (1, 2)
+    lstm_hidden: int = Field(default=32, ge=1)
+    lstm_layers: int = Field(default=1, ge=1)
+    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
+    learning_rate: float = Field(default=1e-3, gt=0.0)
+    weight_decay: float = Field(default=0.0, ge=0.0)
+    batch_size: int = Field(default=128, ge=1)
+    max_epochs: int = Field(default=30, ge=1)
+    patience: int = Field(default=5, ge=1)
+    classification_weight: float = Field(default=1.0, ge=0.0)
+    regression_weight: float = Field(default=1.0, ge=0.0)
+    flat_threshold: float = Field(default=0.0005, ge=0.0)
+    label_horizon: int = Field(default=1, ge=1)
+    n_folds: int = Field(default=4, ge=1)
+    test_size: int = Field(default=120, ge=1)
+    validation_size: int = Field(default=60, ge=1)
+    min_train_size: int = Field(default=250, ge=1)
+    embargo: int = Field(default=2, ge=0)
+    mc_samples: int = Field(default=30, ge=2)
+    experiment: str = "hybrid"
+    registered_name: str = "quantdesk-hybrid"
+    promotion_margin: float = Field(default=0.005, ge=0.0)
+    max_ece: float = Field(default=0.05, gt=0.0, le=1.0)
+    tune_trials: int = Field(default=8, ge=1)
+
+
 class Settings(BaseSettings):
     """Platform configuration. Construct through :func:`load_settings` to get clear errors."""
 
@@ -118,6 +150,7 @@ class Settings(BaseSettings):
     oanda: OandaSettings = OandaSettings()
     robinhood: RobinhoodSettings = RobinhoodSettings()
     retention: RetentionSettings = RetentionSettings()
+    models: ModelSettings = ModelSettings()
 
     @field_validator("universe", mode="before")
     @classmethod
