@@ -109,8 +109,6 @@ class ModelSettings(BaseModel):
     patience: int = Field(default=5, ge=1)
     classification_weight: float = Field(default=1.0, ge=0.0)
     regression_weight: float = Field(default=1.0, ge=0.0)
-    flat_threshold: float = Field(default=0.0005, ge=0.0)
-    label_horizon: int = Field(default=1, ge=1)
     n_folds: int = Field(default=4, ge=1)
     test_size: int = Field(default=120, ge=1)
     validation_size: int = Field(default=60, ge=1)
@@ -122,6 +120,36 @@ class ModelSettings(BaseModel):
     promotion_margin: float = Field(default=0.005, ge=0.0)
     max_ece: float = Field(default=0.05, gt=0.0, le=1.0)
     tune_trials: int = Field(default=8, ge=1)
+
+
+class LabelSettings(BaseModel):
+    """Training targets: forward return over ``horizon`` bars, flat when |return| is small.
+
+    A return is flat when ``|r| < flat_k * sigma * sqrt(horizon)``, sigma being the trailing
+    ``vol_window``-bar standard deviation of log returns known at the label's start bar.
+    """
+
+    horizon: int = Field(default=1, ge=1)
+    flat_k: float = Field(default=0.5, ge=0.0)
+    vol_window: int = Field(default=20, ge=2)
+
+
+class FeatureSettings(BaseModel):
+    """Feature building. Indicator windows are part of each feature's name, so not tunable.
+
+    ``warmup_days`` of history before ``start`` are read so windows and exponential filters
+    are warm by the first row written.
+    """
+
+    benchmark_symbol: str = "SPX"
+    warmup_days: int = Field(default=400, ge=0)
+    labels: LabelSettings = LabelSettings()
+
+    @field_validator("benchmark_symbol")
+    @classmethod
+    def _check_benchmark(cls, value: str) -> str:
+        validate_canonical_symbol(value)
+        return value
 
 
 class Settings(BaseSettings):
@@ -151,6 +179,7 @@ class Settings(BaseSettings):
     robinhood: RobinhoodSettings = RobinhoodSettings()
     retention: RetentionSettings = RetentionSettings()
     models: ModelSettings = ModelSettings()
+    features: FeatureSettings = FeatureSettings()
 
     @field_validator("universe", mode="before")
     @classmethod
@@ -206,6 +235,15 @@ class Settings(BaseSettings):
         return self.home / "feast"
 
     @property
+    def features_dir(self) -> Path:
+        return self.home / "features"
+
+    @property
+    def offline_features_dir(self) -> Path:
+        """One Parquet file per feature view (see ``quantdesk.features.names``)."""
+        return self.features_dir / "offline"
+
+    @property
     def mlflow_artifacts_dir(self) -> Path:
         return self.home / "mlflow" / "artifacts"
 
@@ -227,6 +265,7 @@ class Settings(BaseSettings):
             "home": self.home,
             "lake": self.lake_dir,
             "feast": self.feast_dir,
+            "features": self.features_dir,
             "mlflow_artifacts": self.mlflow_artifacts_dir,
             "quality": self.quality_dir,
             "logs": self.logs_dir,
