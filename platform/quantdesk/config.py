@@ -197,7 +197,11 @@ class BacktestSettings(BaseModel):
     sma_fast: int = Field(default=20, ge=1)
     sma_slow: int = Field(default=100, ge=2)
     walk_forward_folds: int = Field(default=5, ge=1)
+    min_train_bars: int = Field(default=252, ge=1)
     embargo_bars: int = Field(default=5, ge=0)
+    fill: Literal["open", "close"] = "open"  # a decision at bar t's close trades at t+1's ...
+    rolling_window: int = Field(default=63, ge=2)  # bars in the report's rolling Sharpe
+    cost_scales: tuple[float, ...] = (0.5, 1.0, 2.0)
 
 
 class Settings(BaseSettings):
