@@ -24,12 +24,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from quantdesk.backtest.costs import CostModel
+from quantdesk.backtest.costs import CostModel, sum_symbols
 from quantdesk.backtest.market_panel import Fill, MarketPanel
 from quantdesk.domain import InvalidInputError
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+DUST = 1e-12  # trades smaller than this fraction of equity are rounding noise, not orders
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +46,18 @@ class BarView:
 
 @dataclass(frozen=True, slots=True)
 class Book:
-    """The account after the bar's close: cash, units per symbol, equity and weights."""
+    """The account at the bar's close: cash, units per symbol, the closes, and equity."""
 
     cash: FloatArray
     units: FloatArray
+    close: FloatArray
     equity: FloatArray
-    weights: FloatArray
+
+    @property
+    def weights(self) -> FloatArray:
+        """Each holding's value as a fraction of equity (computed on demand)."""
+        result: FloatArray = self.units * self.close / self.equity[..., None]
+        return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +184,6 @@ class EventDrivenEngine:
         self._costs = costs
         self._initial = float(initial_equity)
         self._exec = panel.execution_prices(fill).to_numpy(dtype=np.float64)
-        self._fill_at_open = fill == "open"
         self._open = _read_only(panel.open.to_numpy(dtype=np.float64))
         self._close = _read_only(panel.close.to_numpy(dtype=np.float64))
         self._volume = _read_only(panel.dollar_volume.to_numpy(dtype=np.float64))
@@ -188,97 +194,113 @@ class EventDrivenEngine:
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Fill ``targets`` at bar ``t``'s execution price: new cash, units, fees."""
         price, volume = self._exec[t], self._volume[t]
-        equity = cash + np.sum(units * price, axis=-1)
         held = units * price
+        equity = cash + sum_symbols(held)
         cap = self._costs.volume_cap
         if cap is None:
-            current = held / np.expand_dims(equity, -1)
+            current = held / equity[..., None]
             fee_total = self._costs.rebalance_cost(current, targets, equity, volume) * equity
-            trade = targets * np.expand_dims(equity - fee_total, -1) - held
-            fees = self._costs.cost_of_notional(trade, volume)
-            return (
-                cash - np.sum(trade, axis=-1) - np.sum(fees, axis=-1),
-                units + trade / price,
-                fees,
-            )
+            trade = targets * (equity - fee_total)[..., None] - held
+            return self._settle(trade, targets, held, equity, cash, units, price, volume)
         limit = cap * volume
         fee_total = np.zeros_like(equity)
         for _ in range(100):
             trade = np.clip(targets * (equity - fee_total)[..., None] - held, -limit, limit)
             fees = self._costs.cost_of_notional(trade, volume)
-            updated = np.sum(fees, axis=-1)
+            updated = sum_symbols(fees)
             done = np.all(np.abs(updated - fee_total) <= 1e-15 * np.abs(equity))
             fee_total = updated
             if done:
                 break
         trade = np.clip(targets * (equity - fee_total)[..., None] - held, -limit, limit)
+        return self._settle(trade, targets, held, equity, cash, units, price, volume)
+
+    def _settle(
+        self,
+        trade: FloatArray,
+        targets: FloatArray,
+        held: FloatArray,
+        equity: FloatArray,
+        cash: FloatArray,
+        units: FloatArray,
+        price: FloatArray,
+        volume: FloatArray,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Book the trades: float dust (under 1e-12 of equity) is not sent, and a position
+        closed in full goes to exactly zero units rather than a rounding residue."""
+        dust = np.abs(trade) <= DUST * np.abs(equity)[..., None]
+        if dust.any():
+            trade = np.where(dust, 0.0, trade)
         fees = self._costs.cost_of_notional(trade, volume)
+        closed = (targets == 0) & (trade == -held) & (held != 0)
         new_units = units + trade / price
-        new_cash = cash - np.sum(trade, axis=-1) - np.sum(fees, axis=-1)
-        return new_cash, new_units, fees
+        if closed.any():
+            new_units = np.where(closed, 0.0, new_units)
+        return cash - sum_symbols(trade) - sum_symbols(fees), new_units, fees
 
     def run(self, decision: DecisionStep, risk: RiskGate | None = None) -> EventBacktestResult:
         """Run the loop; the targets' shape fixes the portfolio axes on the first bar."""
         gate = risk if risk is not None else PassThroughRisk()
         index = self._panel.index
+        times = list(index)
         n_bars, n_symbols = self._close.shape
         symbols = self._panel.symbols
         pending: FloatArray | None = None
         cash: FloatArray = np.array(self._initial)
         units: FloatArray = np.zeros(n_symbols)
+        no_fees = units
+        cash_rows: list[FloatArray] = []
         equity_rows: list[FloatArray] = []
         unit_rows: list[FloatArray] = []
-        weight_rows: list[FloatArray] = []
         fee_rows: list[FloatArray] = []
         fills: list[Execution] = []
         for t in range(n_bars):
-            fees = np.zeros_like(units)
+            fees = no_fees
             if pending is not None:
                 if pending.shape != units.shape:
                     cash = np.broadcast_to(cash, pending.shape[:-1]).copy()
                     units = np.broadcast_to(units, pending.shape).copy()
-                    fees = np.zeros_like(units)
                 before = units
                 cash, units, fees = self._execute(pending, cash, units, t)
                 if self._record:
-                    fills.extend(self._fills(t, index[t], symbols, units - before, fees))
-            price = self._exec[t]
-            post_equity = cash + np.sum(units * price, axis=-1)
-            weights = units * price / np.expand_dims(post_equity, -1)
-            equity = cash + np.sum(units * self._close[t], axis=-1)
-            book = Book(
-                cash=cash,
-                units=units,
-                equity=equity,
-                weights=units * self._close[t] / np.expand_dims(equity, -1),
-            )
+                    traded = units - before
+                    if traded.any():
+                        fills.extend(self._fills(t, times[t], symbols, traded, fees))
+            close = self._close[t]
+            equity = cash + sum_symbols(units * close)
+            book = Book(cash=cash, units=units, close=close, equity=equity)
             bar = BarView(
                 index=t,
-                time=index[t],
+                time=times[t],
                 open=self._open[: t + 1],
                 close=self._close[: t + 1],
                 dollar_volume=self._volume[: t + 1],
             )
             proposal = np.asarray(decision.decide(bar, book), dtype=np.float64)
             approved = np.asarray(gate.review(proposal, bar, book), dtype=np.float64)
-            if approved.shape[-1:] != (n_symbols,) or not np.all(np.isfinite(approved)):
+            if approved.shape[-1:] != (n_symbols,) or not np.isfinite(approved).all():
                 raise InvalidInputError(
                     f"bar {t}: targets must be finite with one weight per symbol, "
                     f"got shape {approved.shape}"
                 )
             pending = approved
+            cash_rows.append(cash)
             equity_rows.append(equity)
             unit_rows.append(units)
-            weight_rows.append(weights)
             fee_rows.append(fees)
         shape = unit_rows[-1].shape
+        units_all = _stack(unit_rows, shape)
+        cash_all = _stack(cash_rows, shape[:-1])
+        exec_price = self._exec.reshape((n_bars,) + (1,) * (len(shape) - 1) + (n_symbols,))
+        held = units_all * exec_price
+        post_trade = cash_all + sum_symbols(held)
         return EventBacktestResult(
             index=index,
             symbols=symbols,
-            equity=np.stack([np.broadcast_to(e, shape[:-1]) for e in equity_rows]),
-            units=np.stack([np.broadcast_to(u, shape) for u in unit_rows]),
-            weights=np.stack([np.broadcast_to(w, shape) for w in weight_rows]),
-            fees=np.stack([np.broadcast_to(f, shape) for f in fee_rows]),
+            equity=_stack(equity_rows, shape[:-1]),
+            units=units_all,
+            weights=held / post_trade[..., None],
+            fees=_stack(fee_rows, shape),
             fills=tuple(fills),
             initial_equity=self._initial,
         )
@@ -305,6 +327,11 @@ class EventDrivenEngine:
             )
             for where in traded
         ]
+
+
+def _stack(rows: list[FloatArray], shape: tuple[int, ...]) -> FloatArray:
+    """Stack per-bar rows, widening the few early ones taken before the portfolio axes."""
+    return np.stack([row if row.shape == shape else np.broadcast_to(row, shape) for row in rows])
 
 
 def _read_only(array: FloatArray) -> FloatArray:
