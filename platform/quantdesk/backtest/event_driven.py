@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from quantdesk.backtest.costs import CostModel, sum_symbols
+from quantdesk.backtest.costs import CostModel, linear_rebalance_cost, sum_symbols
 from quantdesk.backtest.market_panel import Fill, MarketPanel
 from quantdesk.domain import InvalidInputError
 
@@ -199,9 +199,12 @@ class EventDrivenEngine:
         cap = self._costs.volume_cap
         if cap is None:
             current = held / equity[..., None]
-            fee_total = self._costs.rebalance_cost(current, targets, equity, volume) * equity
-            trade = targets * (equity - fee_total)[..., None] - held
-            return self._settle(trade, targets, held, equity, cash, units, price, volume)
+            if self._costs.impact_coefficient == 0:
+                cost = linear_rebalance_cost(current, targets, self._costs.linear_rate)
+            else:
+                cost = self._costs.rebalance_cost(current, targets, equity, volume)
+            trade = targets * (equity * (1.0 - cost))[..., None] - held
+            return self._settle(trade, targets == 0.0, equity, cash, units, price, volume)
         limit = cap * volume
         fee_total = np.zeros_like(equity)
         for _ in range(100):
@@ -213,13 +216,13 @@ class EventDrivenEngine:
             if done:
                 break
         trade = np.clip(targets * (equity - fee_total)[..., None] - held, -limit, limit)
-        return self._settle(trade, targets, held, equity, cash, units, price, volume)
+        closing = (targets == 0.0) & (trade == -held)
+        return self._settle(trade, closing, equity, cash, units, price, volume)
 
     def _settle(
         self,
         trade: FloatArray,
-        targets: FloatArray,
-        held: FloatArray,
+        closing: NDArray[np.bool_],
         equity: FloatArray,
         cash: FloatArray,
         units: FloatArray,
@@ -227,15 +230,14 @@ class EventDrivenEngine:
         volume: FloatArray,
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Book the trades: float dust (under 1e-12 of equity) is not sent, and a position
-        closed in full goes to exactly zero units rather than a rounding residue."""
+        closed in full (``closing``) goes to exactly zero units, not a rounding residue."""
         dust = np.abs(trade) <= DUST * np.abs(equity)[..., None]
         if dust.any():
             trade = np.where(dust, 0.0, trade)
         fees = self._costs.cost_of_notional(trade, volume)
-        closed = (targets == 0) & (trade == -held) & (held != 0)
         new_units = units + trade / price
-        if closed.any():
-            new_units = np.where(closed, 0.0, new_units)
+        if closing.any():
+            new_units[closing] = 0.0
         return cash - sum_symbols(trade) - sum_symbols(fees), new_units, fees
 
     def run(self, decision: DecisionStep, risk: RiskGate | None = None) -> EventBacktestResult:

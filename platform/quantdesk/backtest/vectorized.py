@@ -27,7 +27,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from quantdesk.backtest.costs import CostModel, sum_symbols
+from quantdesk.backtest.costs import (
+    CostModel,
+    linear_rebalance_cost,
+    sum_symbols,
+    sum_symbols_into,
+)
 from quantdesk.backtest.market_panel import Fill, MarketPanel
 from quantdesk.domain import InvalidInputError
 
@@ -108,36 +113,42 @@ def _closed_form(
     costs: CostModel,
     initial_equity: float,
 ) -> SimulationArrays:
-    # Written pass by pass into preallocated buffers: on a large grid the time is memory
-    # traffic, so every avoided temporary array counts.
+    # Every pass writes into one of a few buffers, reused as they fall free: on a large grid
+    # the time goes to memory, and a fresh array costs its page faults (more than the math).
     before, after = _segment_returns(exec_price, close)
     ndim = targets.ndim
     held = _executed_targets(targets)
     # Weights at the end of each bar: w (1 + r_after) / (1 + Σ w r_after).
-    value_after = 1.0 + sum_symbols(held * _expand(after, ndim))
-    end_weights = held * _expand(1.0 + after, ndim)
-    end_weights /= value_after[..., None]
+    scratch = np.multiply(held, _expand(after, ndim))
+    growth = sum_symbols_into(scratch, np.empty(held.shape[:-1]))
+    growth += 1.0
+    np.multiply(held, _expand(1.0 + after, ndim), out=scratch)
+    scratch /= growth[..., None]
     # Weights just before the next bar's trade: end weights drifted by r_before.
-    value_before = np.ones_like(value_after)
-    value_before[1:] += sum_symbols(end_weights[:-1] * _expand(before[1:], ndim))
     drifted = np.zeros_like(held)
-    np.multiply(end_weights[:-1], _expand(1.0 + before[1:], ndim), out=drifted[1:])
+    np.multiply(scratch[:-1], _expand(before[1:], ndim), out=drifted[1:])
+    value_before = np.ones_like(growth)
+    value_before[1:] += sum_symbols(drifted[1:])
+    np.multiply(scratch[:-1], _expand(1.0 + before[1:], ndim), out=drifted[1:])
     drifted[1:] /= value_before[1:, ..., None]
-    cost = costs.rebalance_cost(drifted, held)
-    kept = 1.0 - cost
-    growth = value_before * kept * value_after
-    equity: FloatArray = np.cumprod(growth, axis=0, dtype=np.float64)
+    kept = linear_rebalance_cost(drifted, held, costs.linear_rate, scratch)
+    np.subtract(1.0, kept, out=kept)
+    # Equity: each bar grows by (1 + before) (1 - cost) (1 + after).
+    growth *= kept
+    growth *= value_before
+    equity = np.cumprod(growth, axis=0, out=growth)
     equity *= initial_equity
     pre_trade = np.empty_like(equity)
     pre_trade[0] = initial_equity
     pre_trade[1:] = equity[:-1]
     pre_trade *= value_before
-    traded = held * kept[..., None]
+    traded = np.multiply(held, kept[..., None], out=scratch)
     traded -= drifted
     paid = np.abs(traded)
     paid *= costs.linear_rate
     paid *= pre_trade[..., None]
-    units = held * (kept * pre_trade)[..., None]
+    kept *= pre_trade
+    units = np.multiply(held, kept[..., None], out=drifted)
     units /= _expand(exec_price, ndim)
     return SimulationArrays(equity=equity, weights=held, traded=traded, costs=paid, units=units)
 
