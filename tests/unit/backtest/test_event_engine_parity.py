@@ -14,10 +14,12 @@ from quantdesk.backtest.event_driven import (
     PrecomputedWeights,
     SmaCrossoverStep,
 )
+from quantdesk.backtest.pretrade_gate import PretradeRiskGate
 from quantdesk.backtest.strategies import SmaCrossover
 from quantdesk.backtest.vectorized import run_vectorized, simulate
 from quantdesk.config import CostSettings
 from quantdesk.domain import InvalidInputError
+from quantdesk.risk.limits import RiskLimits
 from tests.unit.backtest.panels import random_panel, random_weights
 
 FloatArray = np.ndarray
@@ -149,3 +151,53 @@ def test_event_engine_bad_targets_raise_naming_bar() -> None:
 
     with pytest.raises(InvalidInputError, match="bar 0"):
         EventDrivenEngine(panel, CostModel.free(panel.symbols)).run(Wrong())
+
+
+def test_pretrade_gate_loose_limits_changes_nothing() -> None:
+    # Arrange
+    panel = random_panel(bars=60)
+    costs = CostModel.from_settings(panel.symbols, CostSettings())
+    wants = random_weights(panel).to_numpy()
+    gate = PretradeRiskGate(panel.symbols, RiskLimits())
+
+    # Act
+    gated = EventDrivenEngine(panel, costs, 1e6).run(PrecomputedWeights(wants), gate)
+    free = EventDrivenEngine(panel, costs, 1e6).run(PrecomputedWeights(wants))
+
+    # Assert
+    np.testing.assert_allclose(gated.equity, free.equity, rtol=1e-9)
+    assert gate.denials == []
+
+
+def test_pretrade_gate_restricted_symbol_is_never_bought() -> None:
+    # Arrange
+    panel = random_panel(bars=30)
+    limits = RiskLimits(restricted_symbols=frozenset({"BTC-USD"}))
+    gate = PretradeRiskGate(panel.symbols, limits)
+    wants = np.full((30, 3), 0.3)
+
+    # Act
+    result = EventDrivenEngine(panel, CostModel.free(panel.symbols), 1e6).run(
+        PrecomputedWeights(wants), gate
+    )
+
+    # Assert
+    assert not result.units[:, 2].any()
+    assert result.units[-1, 0] > 0
+    assert {d.symbol for d in gate.denials} == {"BTC-USD"}
+    assert all("restricted_symbol" in d.reasons for d in gate.denials)
+
+
+def test_pretrade_gate_gross_limit_denies_what_would_breach_it() -> None:
+    # Arrange: each symbol wants 60% of equity; gross may not exceed 100%
+    panel = random_panel(bars=10)
+    gate = PretradeRiskGate(panel.symbols, RiskLimits(max_gross_exposure=1.0))
+
+    # Act
+    result = EventDrivenEngine(panel, CostModel.free(panel.symbols), 1e6).run(
+        PrecomputedWeights(np.full((10, 3), 0.6)), gate
+    )
+
+    # Assert
+    assert np.abs(result.weights[1:]).sum(axis=1).max() <= 1.0 + 1e-9
+    assert any("max_gross_exposure" in d.reasons for d in gate.denials)
