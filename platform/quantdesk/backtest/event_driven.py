@@ -196,9 +196,11 @@ class EventDrivenEngine:
         price, volume = self._exec[t], self._volume[t]
         held = units * price
         equity = cash + sum_symbols(held)
+        current = held / equity[..., None]
+        if np.all(np.abs(current - targets) <= DUST):
+            return cash, units, np.zeros_like(units)  # already there: no order is sent
         cap = self._costs.volume_cap
         if cap is None:
-            current = held / equity[..., None]
             if self._costs.impact_coefficient == 0:
                 cost = linear_rebalance_cost(current, targets, self._costs.linear_rate)
             else:
