@@ -240,7 +240,7 @@ class EventDrivenEngine:
         new_units = units + trade / price
         if closing.any():
             new_units[closing] = 0.0
-        return cash - sum_symbols(trade) - sum_symbols(fees), new_units, fees
+        return cash - sum_symbols(trade) - sum_symbols(fees), _read_only(new_units), fees
 
     def run(self, decision: DecisionStep, risk: RiskGate | None = None) -> EventBacktestResult:
         """Run the loop; the targets' shape fixes the portfolio axes on the first bar."""
@@ -251,7 +251,7 @@ class EventDrivenEngine:
         symbols = self._panel.symbols
         pending: FloatArray | None = None
         cash: FloatArray = np.array(self._initial)
-        units: FloatArray = np.zeros(n_symbols)
+        units: FloatArray = _read_only(np.zeros(n_symbols))
         no_fees = units
         cash_rows: list[FloatArray] = []
         equity_rows: list[FloatArray] = []
@@ -263,7 +263,7 @@ class EventDrivenEngine:
             if pending is not None:
                 if pending.shape != units.shape:
                     cash = np.broadcast_to(cash, pending.shape[:-1]).copy()
-                    units = np.broadcast_to(units, pending.shape).copy()
+                    units = _read_only(np.broadcast_to(units, pending.shape).copy())
                 before = units
                 cash, units, fees = self._execute(pending, cash, units, t)
                 if self._record:

@@ -201,3 +201,16 @@ def test_pretrade_gate_gross_limit_denies_what_would_breach_it() -> None:
     # Assert
     assert np.abs(result.weights[1:]).sum(axis=1).max() <= 1.0 + 1e-9
     assert any("max_gross_exposure" in d.reasons for d in gate.denials)
+
+
+def test_event_engine_book_cannot_be_written_by_a_decision() -> None:
+    class Thief:
+        def decide(self, bar: BarView, book: Book) -> FloatArray:
+            if bar.index == 2:
+                book.units[0] = 1e9
+            return np.full(bar.close.shape[1], 0.1)
+
+    panel = random_panel(bars=5)
+
+    with pytest.raises(ValueError, match="read-only"):
+        EventDrivenEngine(panel, CostModel.free(panel.symbols)).run(Thief())
