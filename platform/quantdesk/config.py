@@ -93,6 +93,36 @@ class RetentionSettings(BaseModel):
     backups_keep: int = Field(default=7, ge=1)
 
 
+class ModelSettings(BaseModel):
+    """The CNN+LSTM hybrid: architecture, training, walk-forward folds and promotion gate."""
+
+    window: int = Field(default=32, ge=2)
+    conv_channels: tuple[int, ...] = (16, 16)
+    kernel_sizes: tuple[int, ...] = (3, 3)
+    dilations: tuple[int, ...] = (1, 2)
+    lstm_hidden: int = Field(default=32, ge=1)
+    lstm_layers: int = Field(default=1, ge=1)
+    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
+    learning_rate: float = Field(default=1e-3, gt=0.0)
+    weight_decay: float = Field(default=0.0, ge=0.0)
+    batch_size: int = Field(default=128, ge=1)
+    max_epochs: int = Field(default=30, ge=1)
+    patience: int = Field(default=5, ge=1)
+    classification_weight: float = Field(default=1.0, ge=0.0)
+    regression_weight: float = Field(default=1.0, ge=0.0)
+    n_folds: int = Field(default=4, ge=1)
+    test_size: int = Field(default=120, ge=1)
+    validation_size: int = Field(default=60, ge=1)
+    min_train_size: int = Field(default=250, ge=1)
+    embargo: int = Field(default=2, ge=0)
+    mc_samples: int = Field(default=30, ge=2)
+    experiment: str = "hybrid"
+    registered_name: str = "quantdesk-hybrid"
+    promotion_margin: float = Field(default=0.005, ge=0.0)
+    max_ece: float = Field(default=0.05, gt=0.0, le=1.0)
+    tune_trials: int = Field(default=8, ge=1)
+
+
 class RiskSettings(BaseModel):
     """Pre-trade limits and risk-report parameters. Notionals are in account currency;
     exposure, concentration, daily loss and drawdown are fractions of equity."""
@@ -191,7 +221,11 @@ class BacktestSettings(BaseModel):
     sma_fast: int = Field(default=20, ge=1)
     sma_slow: int = Field(default=100, ge=2)
     walk_forward_folds: int = Field(default=5, ge=1)
+    min_train_bars: int = Field(default=252, ge=1)
     embargo_bars: int = Field(default=5, ge=0)
+    fill: Literal["open", "close"] = "open"  # a decision at bar t's close trades at t+1's ...
+    rolling_window: int = Field(default=63, ge=2)  # bars in the report's rolling Sharpe
+    cost_scales: tuple[float, ...] = (0.5, 1.0, 2.0)
 
 
 class EmbeddedDataSettings(BaseModel):
@@ -406,6 +440,7 @@ class Settings(BaseSettings):
     oanda: OandaSettings = OandaSettings()
     robinhood: RobinhoodSettings = RobinhoodSettings()
     retention: RetentionSettings = RetentionSettings()
+    models: ModelSettings = ModelSettings()
     risk: RiskSettings = RiskSettings()
     portfolio: PortfolioSettings = PortfolioSettings()
     decisions: DecisionSettings = DecisionSettings()
