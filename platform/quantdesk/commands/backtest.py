@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from quantdesk.commands.context import console, current_settings
-from quantdesk.domain import InvalidDateRangeError
+from quantdesk.commands.options import midnight_utc, parse_utc, split_symbols
 
 app = typer.Typer(help="Walk-forward backtests net of costs, with an HTML tearsheet.")
 
 
-def _utc_day(text: str, option: str) -> datetime:
-    """``YYYY-MM-DD`` (or a full ISO time) as an aware UTC datetime."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidDateRangeError(f"{option}: expected YYYY-MM-DD, got {text!r}") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 @app.callback(invoke_without_command=True)
 def backtest(
-    start: Annotated[str, typer.Option(help="First day (YYYY-MM-DD, UTC), inclusive.")],
-    end: Annotated[str, typer.Option(help="Last day (YYYY-MM-DD, UTC), exclusive.")],
+    start: Annotated[
+        str | None, typer.Option(help="First day (UTC), inclusive; default the embedded start.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last day (UTC), exclusive; default the embedded end.")
+    ] = None,
     strategy: Annotated[str, typer.Option(help="A registered strategy, e.g. sma.")] = "sma",
     symbols: Annotated[
         str | None, typer.Option(help="Comma-separated symbols; default: the universe.")
@@ -35,13 +29,13 @@ def backtest(
     """Run the walk-forward backtest, write the report under <home>/reports, print metrics."""
     from quantdesk.pipelines.backtest import run_backtest
 
-    names = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
+    settings = current_settings()
     summary = run_backtest(
-        current_settings(),
-        _utc_day(start, "--start"),
-        _utc_day(end, "--end"),
+        settings,
+        parse_utc(start, "--start") if start else midnight_utc(settings.embedded.start),
+        parse_utc(end, "--end") if end else midnight_utc(settings.embedded.end),
         strategy=strategy,
-        symbols=names,
+        symbols=split_symbols(symbols),
     )
     table = Table(title=f"{summary.strategy} on {', '.join(summary.symbols)} (out of sample)")
     scales = list(summary.cost_sensitivity)

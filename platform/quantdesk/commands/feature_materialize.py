@@ -6,13 +6,12 @@ Mounted by ``commands/features.py`` with ``feature_materialize.register(app)``, 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 from quantdesk.commands.context import current_settings
-from quantdesk.domain.errors import InvalidInputError
+from quantdesk.commands.options import parse_optional_utc
 
 
 def register(app: typer.Typer) -> None:
@@ -29,21 +28,10 @@ def materialize(
     """Apply feature_repo, then write the latest value per symbol known at END (default now)."""
     from quantdesk.pipelines.materialize_features import materialize_features
 
-    summary = materialize_features(current_settings(), _parse_end(end))
+    summary = materialize_features(current_settings(), parse_optional_utc(end, "--end"))
     typer.echo(
         f"materialized {len(summary.feature_views)} views into {summary.online_store} "
         f"(project {summary.project}): {summary.rows_in_window} offline rows, "
         f"{len(summary.symbols)} symbols, {summary.start.isoformat()} .. "
         f"{summary.end.isoformat()} in {summary.seconds:.1f} s"
     )
-
-
-def _parse_end(value: str | None) -> datetime | None:
-    """ISO date or date-time; without a time zone it is UTC, as for ``features build``."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInputError(f"--end: {value!r} is not an ISO date or date-time") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

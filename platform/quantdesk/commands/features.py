@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 from quantdesk.commands import feature_materialize
 from quantdesk.commands.context import current_settings
-from quantdesk.domain import InvalidInputError
+from quantdesk.commands.options import parse_optional_utc, split_symbols
 
 app = typer.Typer(help="Causal features of daily bars and the offline feature store.")
-
-
-def parse_time(text: str | None, option: str) -> datetime | None:
-    """ISO date or date-time; a value without a time zone is read as UTC."""
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInputError(f"{option}: {text!r} is not an ISO date or date-time") from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @app.command("build")
@@ -39,13 +27,13 @@ def build(
     """Compute every feature of the daily bars and merge it into the offline store."""
     from quantdesk.pipelines.build_features import build_features
 
-    chosen = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
+    chosen = split_symbols(symbols)
     summary = build_features(
         current_settings(),
         symbols=chosen,
-        start=parse_time(start, "--start"),
-        end=parse_time(end, "--end"),
-        as_of=parse_time(as_of, "--as-of"),
+        start=parse_optional_utc(start, "--start"),
+        end=parse_optional_utc(end, "--end"),
+        as_of=parse_optional_utc(as_of, "--as-of"),
     )
     typer.echo(
         f"{summary.rows} feature rows for {len(summary.symbols)} symbols "

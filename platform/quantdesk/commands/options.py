@@ -13,9 +13,13 @@ def parse_utc(text: str, option: str) -> datetime:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidDateRangeError(
-            f"{option} {text!r} is not a date (YYYY-MM-DD) or ISO time"
+            f"{option}: {text!r} is not an ISO date (YYYY-MM-DD) or date-time"
         ) from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def parse_optional_utc(text: str | None, option: str) -> datetime | None:
+    return None if text is None else parse_utc(text, option)
 
 
 def midnight_utc(day: date) -> datetime:

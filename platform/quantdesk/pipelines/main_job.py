@@ -91,6 +91,19 @@ def _materialize(settings: Settings) -> str:
     )
 
 
+def _backtest(settings: Settings) -> str:
+    from quantdesk.pipelines.backtest import run_backtest
+
+    start, end = _window(settings)
+    summary = run_backtest(settings, start, end, strategy="sma")
+    m = summary.metrics
+    return (
+        f"walk-forward {summary.strategy} out of sample after costs: Sharpe {m['sharpe']:.2f}, "
+        f"CAGR {m['cagr']:.1%}, max drawdown {m['max_drawdown']:.1%}; "
+        f"tearsheet {summary.report_path}"
+    )
+
+
 def _backup(settings: Settings) -> str:
     from quantdesk.pipelines.backup_platform import backup_platform
 
@@ -113,6 +126,7 @@ def main_job_steps() -> list[tuple[str, StepFunction]]:
         ("validate", _validate),
         ("build features", _features),
         ("materialize features", _materialize),
+        ("backtest", _backtest),
         ("backup", _backup),
         ("compliance export", _compliance),
     ]
