@@ -1,0 +1,253 @@
+"""A multi-asset portfolio environment (gymnasium) stepped with pure NumPy over preloaded arrays.
+
+Timing, the part that makes or breaks an RL backtest:
+
+- the observation at step ``t`` is the window of features of rows ``t - window + 1 .. t``
+  (known when bar ``t`` closes) plus the current weights (cash first); nothing after ``t``;
+- the action is the target mix, traded at the close of bar ``t`` at the shared cost model's
+  per-asset rate (fee + half spread + slippage, a fraction of traded notional);
+- the reward is the log growth of the portfolio from ``t`` to ``t + 1`` net of that cost,
+  minus an optional risk penalty; then the weights drift with the prices;
+- when the turbulence index at ``t`` (prices up to ``t``) exceeds the threshold, the target is
+  forced to all cash (a risk halt).
+
+Episodes run over the tensor the environment was given (a date range): from the first row with
+a full window to the last row that has a next price, or, with ``episode_length``, over a random
+stretch drawn from the seeded generator of :meth:`reset`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+import numpy.typing as npt
+from gymnasium import spaces
+
+from quantdesk.domain.errors import InvalidInputError
+from quantdesk.rl.actions import discrete_weights, simplex_projection, softmax_weights
+from quantdesk.rl.market_tensor import MarketTensor
+from quantdesk.rl.turbulence import turbulence_index
+
+FloatArray = npt.NDArray[np.float64]
+ActionMode = Literal["softmax", "simplex", "discrete"]
+RiskPenalty = Literal["none", "volatility", "drawdown"]
+
+
+@dataclass(frozen=True, slots=True)
+class EnvConfig:
+    """How the environment observes, trades and rewards; equal configs give equal episodes.
+
+    ``action_scale`` multiplies the action before the softmax (how concentrated a mix the
+    agent can reach from actions in [-1, 1]). ``risk_aversion`` weighs the penalty: the squared
+    step return for ``volatility``, the increase in drawdown for ``drawdown``.
+    ``turbulence_threshold`` of ``None`` never halts. ``reward_scale`` only rescales rewards
+    for the learner.
+    """
+
+    window: int = 10
+    episode_length: int | None = None
+    action_mode: ActionMode = "softmax"
+    action_scale: float = 4.0
+    discrete_levels: int = 3
+    risk_penalty: RiskPenalty = "none"
+    risk_aversion: float = 0.0
+    turbulence_lookback: int = 60
+    turbulence_threshold: float | None = None
+    reward_scale: float = 1.0
+    initial_value: float = 1.0
+
+    def __post_init__(self) -> None:
+        checks = {
+            "window must be >= 1": self.window >= 1,
+            "episode_length must be >= 1": self.episode_length is None or self.episode_length >= 1,
+            "action_mode must be softmax, simplex or discrete": self.action_mode
+            in ("softmax", "simplex", "discrete"),
+            "action_scale must be > 0": self.action_scale > 0,
+            "discrete_levels must be >= 2": self.discrete_levels >= 2,
+            "risk_penalty must be none, volatility or drawdown": self.risk_penalty
+            in ("none", "volatility", "drawdown"),
+            "risk_aversion must be >= 0": self.risk_aversion >= 0,
+            "turbulence_lookback must be >= 2": self.turbulence_lookback >= 2,
+            "reward_scale must be > 0": self.reward_scale > 0,
+            "initial_value must be > 0": self.initial_value > 0,
+        }
+        failed = [message for message, ok in checks.items() if not ok]
+        if failed:
+            raise InvalidInputError("RL env config: " + "; ".join(failed))
+
+
+class PortfolioEnv(gym.Env[npt.NDArray[np.float32], Any]):
+    """Target-weight portfolio over cash and N assets; see the module docstring for timing."""
+
+    metadata = {"render_modes": []}  # noqa: RUF012 (gymnasium's own class attribute)
+
+    def __init__(
+        self,
+        market: MarketTensor,
+        cost_rates: FloatArray,
+        config: EnvConfig | None = None,
+        turbulence: FloatArray | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config or EnvConfig()
+        self.market = market
+        n, f, w = len(market.symbols), len(market.feature_names), self.config.window
+        self.n_assets = n
+        rates = np.asarray(cost_rates, dtype=np.float64)
+        if rates.shape != (n,) or not np.all(np.isfinite(rates)) or np.any(rates < 0):
+            raise InvalidInputError(f"cost_rates must be {n} finite rates >= 0, got {rates}")
+        if np.any(rates >= 0.5):
+            raise InvalidInputError("cost_rates are fractions of notional and must be < 0.5")
+        self._rates = rates
+        self._first = w - 1  # first row with a full window
+        self._last = len(market) - 2  # last row with a next price
+        if self._last < self._first:
+            raise InvalidInputError(
+                f"{len(market)} rows cannot fill a window of {w} and one step after it"
+            )
+        if self.config.episode_length is not None and (
+            self.config.episode_length > self._last - self._first + 1
+        ):
+            raise InvalidInputError(
+                f"episode_length {self.config.episode_length} exceeds the "
+                f"{self._last - self._first + 1} steps available"
+            )
+        # Preloaded arrays: every step only indexes them.
+        self._flat_features = np.ascontiguousarray(
+            market.features.reshape(len(market), n * f), dtype=np.float32
+        )
+        self._growth = market.prices[1:] / market.prices[:-1]  # row t: 1 + return t -> t+1
+        if turbulence is None:
+            turbulence = (
+                turbulence_index(market.prices, self.config.turbulence_lookback)
+                if self.config.turbulence_threshold is not None
+                else np.zeros(len(market))
+            )
+        if np.shape(turbulence) != (len(market),):
+            raise InvalidInputError("turbulence must have one value per row of the tensor")
+        threshold = self.config.turbulence_threshold
+        self._halt = (
+            np.asarray(turbulence) > threshold
+            if threshold is not None
+            else np.zeros(len(market), dtype=bool)
+        )
+        self._obs_size = w * n * f + n + 1
+        self._obs = np.zeros(self._obs_size, dtype=np.float32)
+        self.observation_space = spaces.Box(-np.inf, np.inf, (self._obs_size,), np.float32)
+        self.action_space: spaces.Space[Any]
+        if self.config.action_mode == "discrete":
+            self.action_space = spaces.MultiDiscrete([self.config.discrete_levels] * (n + 1))
+        else:
+            self.action_space = spaces.Box(-1.0, 1.0, (n + 1,), np.float32)
+        self._cash = np.zeros(n + 1)
+        self._cash[0] = 1.0
+        self._t = self._first
+        self._end = self._last
+        self._weights = self._cash.copy()
+        self._value = self.config.initial_value
+        self._peak = self._value
+        self._drawdown = 0.0
+
+    # -- gymnasium API ----------------------------------------------------------------------
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[npt.NDArray[np.float32], dict[str, Any]]:
+        super().reset(seed=seed)
+        length = self.config.episode_length
+        if length is None:
+            start = self._first
+            self._end = self._last
+        else:
+            start = int(self.np_random.integers(self._first, self._last - length + 2))
+            self._end = start + length - 1
+        if options and "start" in options:
+            start = int(options["start"])
+            if not self._first <= start <= self._last:
+                raise InvalidInputError(f"start row must be in [{self._first}, {self._last}]")
+            self._end = self._last if length is None else min(self._last, start + length - 1)
+        self._t = start
+        self._weights = self._cash.copy()
+        self._value = self.config.initial_value
+        self._peak = self._value
+        self._drawdown = 0.0
+        return self._observe(), self._info(0.0, 0.0, False)
+
+    def step(
+        self, action: Any
+    ) -> tuple[npt.NDArray[np.float32], float, bool, bool, dict[str, Any]]:
+        t = self._t
+        halted = bool(self._halt[t])
+        target = self._cash if halted else self.target_weights(action)
+        trade = np.abs(target[1:] - self._weights[1:])
+        cost = float(self._rates @ trade)
+        growth_assets = self._growth[t]
+        gross = float(target[0] + target[1:] @ growth_assets)
+        growth = (1.0 - cost) * gross
+        log_return = math.log(growth)
+        self._value *= growth
+        drifted = target.copy()
+        drifted[1:] *= growth_assets
+        self._weights = drifted / gross
+        reward = log_return - self._penalty(log_return)
+        self._t = t + 1
+        terminated = self._t > self._end and self.config.episode_length is None
+        truncated = self._t > self._end and not terminated
+        info = self._info(cost, float(trade.sum()), halted)
+        return self._observe(), reward * self.config.reward_scale, terminated, truncated, info
+
+    # -- pieces ------------------------------------------------------------------------------
+    def target_weights(self, action: Any) -> FloatArray:
+        """The (cash, assets) mix an action asks for, before any risk halt."""
+        mode = self.config.action_mode
+        if mode == "softmax":
+            return softmax_weights(np.asarray(action, dtype=np.float64), self.config.action_scale)
+        if mode == "simplex":
+            return simplex_projection(np.asarray(action, dtype=np.float64))
+        return discrete_weights(np.asarray(action, dtype=np.int64))
+
+    @property
+    def row(self) -> int:
+        """The tensor row the next observation describes (bar ``t``)."""
+        return self._t
+
+    @property
+    def weights(self) -> FloatArray:
+        return self._weights.copy()
+
+    @property
+    def value(self) -> float:
+        return self._value
+
+    def _penalty(self, log_return: float) -> float:
+        aversion = self.config.risk_aversion
+        if self.config.risk_penalty == "volatility":
+            return aversion * log_return * log_return
+        if self.config.risk_penalty == "drawdown":
+            self._peak = max(self._peak, self._value)
+            drawdown = 1.0 - self._value / self._peak
+            increase = max(0.0, drawdown - self._drawdown)
+            self._drawdown = drawdown
+            return aversion * increase
+        return 0.0
+
+    def _observe(self) -> npt.NDArray[np.float32]:
+        t = min(self._t, self._last + 1)
+        w = self.config.window
+        obs = self._obs
+        size = self._obs_size - self.n_assets - 1
+        obs[:size] = self._flat_features[t - w + 1 : t + 1].ravel()
+        obs[size:] = self._weights
+        return obs.copy()
+
+    def _info(self, cost: float, turnover: float, halted: bool) -> dict[str, Any]:
+        return {
+            "row": self._t,
+            "value": self._value,
+            "cost": cost,
+            "turnover": turnover,
+            "halted": halted,
+        }
