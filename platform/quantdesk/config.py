@@ -92,6 +92,54 @@ class RetentionSettings(BaseModel):
     backups_keep: int = Field(default=7, ge=1)
 
 
+class CostSettings(BaseModel):
+    """The one cost model of the platform (backtests, RL rewards, model evaluation).
+
+    All in basis points of traded notional. Commissions follow the venue's fee schedule (taker
+    side: backtests trade at market); the half-spread is paid on every trade and depends on the
+    asset class; slippage is a flat extra. ``impact_coefficient`` adds a square-root impact
+    ``coef * sqrt(traded / bar dollar volume)`` (a fraction of notional) when volumes are known;
+    ``volume_cap`` limits each trade to that fraction of the bar's dollar volume.
+    """
+
+    fee_bps: dict[str, float] = Field(
+        default_factory=lambda: {
+            "coinbase": 40.0,  # Advanced Trade taker fee of a low-volume tier
+            "oanda": 0.0,  # spread-only pricing: the cost is in half_spread_bps
+            "robinhood": 0.0,  # commission-free equities
+            "bundled": 1.0,  # indices traded through an index fund or future
+            "synthetic": 1.0,
+        }
+    )
+    half_spread_bps: dict[str, float] = Field(
+        default_factory=lambda: {"equity": 1.0, "fx": 0.5, "crypto": 5.0}
+    )
+    slippage_bps: float = Field(default=1.0, ge=0)
+    impact_coefficient: float = Field(default=0.0, ge=0)
+    volume_cap: float | None = Field(default=None, gt=0, le=1)
+
+    @field_validator("fee_bps", "half_spread_bps")
+    @classmethod
+    def _check_bps(cls, value: dict[str, float]) -> dict[str, float]:
+        for key, bps in value.items():
+            if not bps >= 0:
+                raise ValueError(f"{key}: basis points must be >= 0, got {bps}")
+        return value
+
+
+class BacktestSettings(BaseModel):
+    """Backtests: starting equity, annualisation, the SMA baseline and the walk-forward grid."""
+
+    initial_equity: float = Field(default=1_000_000.0, gt=0)
+    periods_per_year: int = Field(default=252, ge=1)
+    risk_free_rate: float = 0.0
+    benchmark: str = "SPX"
+    sma_fast: int = Field(default=20, ge=1)
+    sma_slow: int = Field(default=100, ge=2)
+    walk_forward_folds: int = Field(default=5, ge=1)
+    embargo_bars: int = Field(default=5, ge=0)
+
+
 class Settings(BaseSettings):
     """Platform configuration. Construct through :func:`load_settings` to get clear errors."""
 
@@ -118,6 +166,8 @@ class Settings(BaseSettings):
     oanda: OandaSettings = OandaSettings()
     robinhood: RobinhoodSettings = RobinhoodSettings()
     retention: RetentionSettings = RetentionSettings()
+    costs: CostSettings = CostSettings()
+    backtest: BacktestSettings = BacktestSettings()
 
     @field_validator("universe", mode="before")
     @classmethod
@@ -188,6 +238,10 @@ class Settings(BaseSettings):
     def backups_dir(self) -> Path:
         return self.home / "backups"
 
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
     def paths(self) -> dict[str, Path]:
         """Every folder the platform owns, for ``quantdesk info`` and backups."""
         return {
@@ -198,6 +252,7 @@ class Settings(BaseSettings):
             "quality": self.quality_dir,
             "logs": self.logs_dir,
             "backups": self.backups_dir,
+            "reports": self.reports_dir,
         }
 
     def redacted(self) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Backtesting: the shared cost model, vectorized and event-driven engines, metrics, reports."""
