@@ -5,7 +5,8 @@ Timing, the part that makes or breaks an RL backtest:
 - the observation at step ``t`` is the window of features of rows ``t - window + 1 .. t``
   (known when bar ``t`` closes) plus the current weights (cash first); nothing after ``t``;
 - the action is the target mix, traded at the close of bar ``t`` at the shared cost model's
-  per-asset rate (fee + half spread + slippage, a fraction of traded notional);
+  per-asset rate (:class:`~quantdesk.backtest.costs.CostModel`: fee + half spread + slippage
+  per unit of traded notional);
 - the reward is the log growth of the portfolio from ``t`` to ``t + 1`` net of that cost,
   minus an optional risk penalty; then the weights drift with the prices;
 - when the turbulence index at ``t`` (prices up to ``t``) exceeds the threshold, the target is
@@ -27,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from gymnasium import spaces
 
+from quantdesk.backtest.costs import CostModel
 from quantdesk.domain.errors import InvalidInputError
 from quantdesk.rl.actions import discrete_weights, simplex_projection, softmax_weights
 from quantdesk.rl.market_tensor import MarketTensor
@@ -88,7 +90,7 @@ class PortfolioEnv(gym.Env[npt.NDArray[np.float32], Any]):
     def __init__(
         self,
         market: MarketTensor,
-        cost_rates: FloatArray,
+        costs: CostModel,
         config: EnvConfig | None = None,
         turbulence: FloatArray | None = None,
     ) -> None:
@@ -97,11 +99,19 @@ class PortfolioEnv(gym.Env[npt.NDArray[np.float32], Any]):
         self.market = market
         n, f, w = len(market.symbols), len(market.feature_names), self.config.window
         self.n_assets = n
-        rates = np.asarray(cost_rates, dtype=np.float64)
-        if rates.shape != (n,) or not np.all(np.isfinite(rates)) or np.any(rates < 0):
-            raise InvalidInputError(f"cost_rates must be {n} finite rates >= 0, got {rates}")
+        if costs.symbols != market.symbols:
+            raise InvalidInputError(
+                f"cost model symbols {costs.symbols} differ from the market's {market.symbols}"
+            )
+        if costs.impact_coefficient > 0:
+            raise InvalidInputError(
+                "the RL environment charges the cost model's linear rates only; "
+                "set QUANTDESK_COSTS__IMPACT_COEFFICIENT=0 for RL training"
+            )
+        rates = np.asarray(costs.linear_rate, dtype=np.float64)
         if np.any(rates >= 0.5):
-            raise InvalidInputError("cost_rates are fractions of notional and must be < 0.5")
+            raise InvalidInputError("cost rates above 50% of notional make no sense")
+        self.costs = costs
         self._rates = rates
         self._first = w - 1  # first row with a full window
         self._last = len(market) - 2  # last row with a next price

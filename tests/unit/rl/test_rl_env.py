@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from quantdesk.backtest.costs import CostModel
 from quantdesk.domain.errors import InvalidInputError
 from quantdesk.rl.env import EnvConfig, PortfolioEnv
 from quantdesk.rl.market_tensor import MarketTensor
@@ -16,8 +17,19 @@ from quantdesk.rl.market_tensor import MarketTensor
 RATES = np.array([0.001, 0.002, 0.0005])
 
 
+def _costs(market: MarketTensor) -> CostModel:
+    # fee + half spread 1 bps + slippage 1 bps = 10, 20 and 5 bps = RATES
+    n = len(market.symbols)
+    return CostModel(
+        symbols=market.symbols,
+        fee_bps=np.array([8.0, 18.0, 3.0])[:n],
+        half_spread_bps=np.ones(n),
+        slippage_bps=1.0,
+    )
+
+
 def _env(market: MarketTensor, **config: object) -> PortfolioEnv:
-    return PortfolioEnv(market, RATES[: len(market.symbols)], EnvConfig(**config))  # type: ignore[arg-type]
+    return PortfolioEnv(market, _costs(market), EnvConfig(**config))  # type: ignore[arg-type]
 
 
 def _rollout(env: PortfolioEnv, actions: np.ndarray, seed: int = 0) -> tuple[list[np.ndarray], list[float]]:
@@ -93,7 +105,7 @@ def test_env_turbulence_above_threshold_halts_to_cash(make_market) -> None:
     market = make_market(rows=50)
     turbulence = np.zeros(len(market))
     turbulence[10:] = 100.0
-    env = PortfolioEnv(market, RATES, EnvConfig(window=5, turbulence_threshold=50.0), turbulence)
+    env = PortfolioEnv(market, _costs(market), EnvConfig(window=5, turbulence_threshold=50.0), turbulence)
     env.reset(seed=0)
     fully_invested = np.array([-1, 1, 1, 1], dtype=np.float32)
 
@@ -168,9 +180,19 @@ def test_env_vectorized_dummy_and_subprocess_same_first_rewards(make_market) -> 
     np.testing.assert_allclose(rewards_dummy, rewards_subproc, rtol=1e-6)  # dummy keeps float32
 
 
-def test_env_bad_cost_rates_raise_invalid_input(make_market) -> None:
-    with pytest.raises(InvalidInputError, match="cost_rates"):
-        PortfolioEnv(make_market(), np.array([0.001, -0.1, 0.0]))
+def test_env_cost_model_other_symbols_raises_invalid_input(make_market) -> None:
+    costs = CostModel.free(("A", "B", "C"))
+
+    with pytest.raises(InvalidInputError, match="cost model symbols"):
+        PortfolioEnv(make_market(), costs)
+
+
+def test_env_cost_model_with_impact_raises_invalid_input(make_market) -> None:
+    market = make_market()
+    costs = CostModel(market.symbols, np.ones(3), np.ones(3), impact_coefficient=0.1)
+
+    with pytest.raises(InvalidInputError, match="IMPACT_COEFFICIENT"):
+        PortfolioEnv(market, costs)
 
 
 def test_env_config_bad_window_raises_invalid_input() -> None:
