@@ -189,9 +189,17 @@ class PortfolioEnv(gym.Env[npt.NDArray[np.float32], Any]):
     def step(
         self, action: Any
     ) -> tuple[npt.NDArray[np.float32], float, bool, bool, dict[str, Any]]:
+        return self.step_weights(self.target_weights(action))
+
+    def step_weights(
+        self, target: FloatArray
+    ) -> tuple[npt.NDArray[np.float32], float, bool, bool, dict[str, Any]]:
+        """One step towards the (cash, assets) mix ``target`` (on the simplex), bypassing the
+        action mapping: how baselines and blended ensembles trade the same environment."""
         t = self._t
         halted = bool(self._halt[t])
-        target = self._cash if halted else self.target_weights(action)
+        if halted:
+            target = self._cash
         trade = np.abs(target[1:] - self._weights[1:])
         cost = float(self._rates @ trade)
         growth_assets = self._growth[t]
