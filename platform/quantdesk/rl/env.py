@@ -82,6 +82,15 @@ class EnvConfig:
             raise InvalidInputError("RL env config: " + "; ".join(failed))
 
 
+def weights_from_action(action: Any, config: EnvConfig) -> FloatArray:
+    """The (cash, assets) mix an agent's action asks for under ``config``'s action mode."""
+    if config.action_mode == "softmax":
+        return softmax_weights(np.asarray(action, dtype=np.float64), config.action_scale)
+    if config.action_mode == "simplex":
+        return simplex_projection(np.asarray(action, dtype=np.float64))
+    return discrete_weights(np.asarray(action, dtype=np.int64))
+
+
 class PortfolioEnv(gym.Env[npt.NDArray[np.float32], Any]):
     """Target-weight portfolio over cash and N assets; see the module docstring for timing."""
 
@@ -220,12 +229,7 @@ class PortfolioEnv(gym.Env[npt.NDArray[np.float32], Any]):
     # -- pieces ------------------------------------------------------------------------------
     def target_weights(self, action: Any) -> FloatArray:
         """The (cash, assets) mix an action asks for, before any risk halt."""
-        mode = self.config.action_mode
-        if mode == "softmax":
-            return softmax_weights(np.asarray(action, dtype=np.float64), self.config.action_scale)
-        if mode == "simplex":
-            return simplex_projection(np.asarray(action, dtype=np.float64))
-        return discrete_weights(np.asarray(action, dtype=np.int64))
+        return weights_from_action(action, self.config)
 
     @property
     def row(self) -> int:
