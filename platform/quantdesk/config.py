@@ -92,6 +92,66 @@ class RetentionSettings(BaseModel):
     backups_keep: int = Field(default=7, ge=1)
 
 
+class ModelSettings(BaseModel):
+    """The CNN+LSTM hybrid: architecture, training, walk-forward folds and promotion gate."""
+
+    window: int = Field(default=32, ge=2)
+    conv_channels: tuple[int, ...] = (16, 16)
+    kernel_sizes: tuple[int, ...] = (3, 3)
+    dilations: tuple[int, ...] = (1, 2)
+    lstm_hidden: int = Field(default=32, ge=1)
+    lstm_layers: int = Field(default=1, ge=1)
+    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
+    learning_rate: float = Field(default=1e-3, gt=0.0)
+    weight_decay: float = Field(default=0.0, ge=0.0)
+    batch_size: int = Field(default=128, ge=1)
+    max_epochs: int = Field(default=30, ge=1)
+    patience: int = Field(default=5, ge=1)
+    classification_weight: float = Field(default=1.0, ge=0.0)
+    regression_weight: float = Field(default=1.0, ge=0.0)
+    n_folds: int = Field(default=4, ge=1)
+    test_size: int = Field(default=120, ge=1)
+    validation_size: int = Field(default=60, ge=1)
+    min_train_size: int = Field(default=250, ge=1)
+    embargo: int = Field(default=2, ge=0)
+    mc_samples: int = Field(default=30, ge=2)
+    experiment: str = "hybrid"
+    registered_name: str = "quantdesk-hybrid"
+    promotion_margin: float = Field(default=0.005, ge=0.0)
+    max_ece: float = Field(default=0.05, gt=0.0, le=1.0)
+    tune_trials: int = Field(default=8, ge=1)
+
+
+class LabelSettings(BaseModel):
+    """Training targets: forward return over ``horizon`` bars, flat when |return| is small.
+
+    A return is flat when ``|r| < flat_k * sigma * sqrt(horizon)``, sigma being the trailing
+    ``vol_window``-bar standard deviation of log returns known at the label's start bar.
+    """
+
+    horizon: int = Field(default=1, ge=1)
+    flat_k: float = Field(default=0.5, ge=0.0)
+    vol_window: int = Field(default=20, ge=2)
+
+
+class FeatureSettings(BaseModel):
+    """Feature building. Indicator windows are part of each feature's name, so not tunable.
+
+    ``warmup_days`` of history before ``start`` are read so windows and exponential filters
+    are warm by the first row written.
+    """
+
+    benchmark_symbol: str = "SPX"
+    warmup_days: int = Field(default=400, ge=0)
+    labels: LabelSettings = LabelSettings()
+
+    @field_validator("benchmark_symbol")
+    @classmethod
+    def _check_benchmark(cls, value: str) -> str:
+        validate_canonical_symbol(value)
+        return value
+
+
 class CostSettings(BaseModel):
     """The one cost model of the platform (backtests, RL rewards, model evaluation).
 
@@ -137,7 +197,11 @@ class BacktestSettings(BaseModel):
     sma_fast: int = Field(default=20, ge=1)
     sma_slow: int = Field(default=100, ge=2)
     walk_forward_folds: int = Field(default=5, ge=1)
+    min_train_bars: int = Field(default=252, ge=1)
     embargo_bars: int = Field(default=5, ge=0)
+    fill: Literal["open", "close"] = "open"  # a decision at bar t's close trades at t+1's ...
+    rolling_window: int = Field(default=63, ge=2)  # bars in the report's rolling Sharpe
+    cost_scales: tuple[float, ...] = (0.5, 1.0, 2.0)
 
 
 def _default_rl_hyperparameters() -> dict[str, dict[str, float | int | str]]:
@@ -216,6 +280,8 @@ class Settings(BaseSettings):
     oanda: OandaSettings = OandaSettings()
     robinhood: RobinhoodSettings = RobinhoodSettings()
     retention: RetentionSettings = RetentionSettings()
+    models: ModelSettings = ModelSettings()
+    features: FeatureSettings = FeatureSettings()
     costs: CostSettings = CostSettings()
     backtest: BacktestSettings = BacktestSettings()
     rl: RLSettings = RLSettings()
@@ -274,6 +340,15 @@ class Settings(BaseSettings):
         return self.home / "feast"
 
     @property
+    def features_dir(self) -> Path:
+        return self.home / "features"
+
+    @property
+    def offline_features_dir(self) -> Path:
+        """One Parquet file per feature view (see ``quantdesk.features.names``)."""
+        return self.features_dir / "offline"
+
+    @property
     def mlflow_artifacts_dir(self) -> Path:
         return self.home / "mlflow" / "artifacts"
 
@@ -299,6 +374,7 @@ class Settings(BaseSettings):
             "home": self.home,
             "lake": self.lake_dir,
             "feast": self.feast_dir,
+            "features": self.features_dir,
             "mlflow_artifacts": self.mlflow_artifacts_dir,
             "quality": self.quality_dir,
             "logs": self.logs_dir,

@@ -216,3 +216,43 @@ class CostModel:
         limit = self.volume_cap * np.maximum(np.asarray(bar_dollar_volume, dtype=np.float64), 0)
         result: FloatArray = np.clip(wanted, -limit, limit)
         return result
+
+    def rebalance_cost(
+        self,
+        current: ArrayLike,
+        target: ArrayLike,
+        equity: ArrayLike | float = 1.0,
+        bar_dollar_volume: ArrayLike | None = None,
+    ) -> FloatArray:
+        """Cost, as a fraction of pre-trade equity, of moving from ``current`` to ``target``.
+
+        The accounting every engine shares: after the trade the holdings ARE the target weights
+        of the post-cost equity, and the cost is charged on the trade actually done. So the cost
+        ``c`` solves ``c = Σ rate_i · |target_i · (1 - c) - current_i|``; for linear costs it is
+        solved exactly (buying all-in with fee ``f`` keeps ``1/(1+f)`` of equity, selling all
+        keeps ``1-f``, as brokers charge). With impact the rate depends on the trade size and
+        the fixed point is iterated to machine precision. Reduces the last (symbol) axis.
+        """
+        held = np.asarray(current, dtype=np.float64)
+        wanted = np.asarray(target, dtype=np.float64)
+        self._check_last_axis(held, "current")
+        self._check_last_axis(wanted, "target")
+        rate = self._linear_rate
+        if self.impact_coefficient == 0:
+            guess = np.sum(rate * np.abs(wanted - held), axis=-1)
+            guess = np.sum(rate * np.abs(wanted * (1 - guess[..., None]) - held), axis=-1)
+            sign = np.sign(wanted * (1 - guess[..., None]) - held)
+            numerator = np.sum(rate * sign * (wanted - held), axis=-1)
+            exact: FloatArray = numerator / (1 + np.sum(rate * sign * wanted, axis=-1))
+            return exact
+        equity_column = np.expand_dims(np.asarray(equity, dtype=np.float64), -1)
+        cost: FloatArray = np.zeros(np.broadcast_shapes(held.shape, wanted.shape)[:-1])
+        for _ in range(100):
+            change = np.abs(wanted * (1 - cost[..., None]) - held)
+            traded = change * equity_column
+            updated: FloatArray = np.sum(change * self.rate(traded, bar_dollar_volume), axis=-1)
+            converged = np.max(np.abs(updated - cost), initial=0.0) <= 1e-16
+            cost = updated
+            if converged:
+                break
+        return cost

@@ -162,3 +162,49 @@ def test_cost_settings_from_environment_override_fee_schedule(
 def test_cost_settings_negative_bps_raise_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="QUANTDESK_COSTS__HALF_SPREAD_BPS"):
         load_settings(costs={"half_spread_bps": {"fx": -1.0}})
+
+
+def test_rebalance_cost_buy_all_in_keeps_one_over_one_plus_fee() -> None:
+    # Arrange: 40 bps fee, nothing else
+    model = CostModel.from_settings(
+        ["BTC-USD"], settings(half_spread_bps={"crypto": 0.0}, slippage_bps=0.0)
+    )
+
+    # Act
+    buy = model.rebalance_cost(np.array([0.0]), np.array([1.0]))
+    sell = model.rebalance_cost(np.array([1.0]), np.array([0.0]))
+
+    # Assert
+    assert buy == pytest.approx(1 - 1 / 1.004, rel=1e-12)
+    assert sell == pytest.approx(0.004, rel=1e-12)
+
+
+def test_rebalance_cost_solution_satisfies_its_equation_per_row() -> None:
+    # Arrange
+    rng = np.random.default_rng(3)
+    model = CostModel.from_settings(SYMBOLS, settings())
+    current = rng.normal(0, 0.5, (50, 3))
+    target = rng.normal(0, 0.5, (50, 3))
+
+    # Act
+    cost = model.rebalance_cost(current, target)
+
+    # Assert
+    implied = np.sum(model.linear_rate * np.abs(target * (1 - cost[:, None]) - current), axis=1)
+    np.testing.assert_allclose(cost, implied, rtol=1e-13, atol=1e-18)
+
+
+def test_rebalance_cost_with_impact_satisfies_its_equation() -> None:
+    # Arrange
+    model = CostModel.from_settings(["AAPL", "MSFT"], settings(impact_coefficient=0.2))
+    current, target = np.array([0.2, 0.5]), np.array([0.6, -0.1])
+    volume = np.array([5e6, 2e6])
+
+    # Act
+    cost = model.rebalance_cost(current, target, equity=1e6, bar_dollar_volume=volume)
+
+    # Assert
+    traded = np.abs(target * (1 - cost) - current)
+    implied = np.sum(traded * model.rate(traded * 1e6, volume))
+    assert cost == pytest.approx(implied, rel=1e-12)
+    assert cost > np.sum(model.linear_rate * traded)

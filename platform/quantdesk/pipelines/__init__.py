@@ -1,0 +1,1 @@
+"""Batch steps, one function each: the CLI and the Airflow DAGs call these same functions."""
