@@ -4,9 +4,9 @@ Timing, the part that makes or breaks an RL backtest:
 
 - the observation at step ``t`` is the window of features of rows ``t - window + 1 .. t``
   (known when bar ``t`` closes) plus the current weights (cash first); nothing after ``t``;
-- the action is the target mix, traded at the close of bar ``t`` at the shared cost model's
-  per-asset rate (:class:`~quantdesk.backtest.costs.CostModel`: fee + half spread + slippage
-  per unit of traded notional);
+- the action is the target mix, traded at the close of bar ``t`` through the shared cost
+  model (:meth:`~quantdesk.backtest.costs.CostModel.rebalance_cost`: fee + half spread +
+  slippage per unit traded; the holdings become the target weights of post-cost equity);
 - the reward is the log growth of the portfolio from ``t`` to ``t + 1`` net of that cost,
   minus an optional risk penalty; then the weights drift with the prices;
 - when the turbulence index at ``t`` (prices up to ``t``) exceeds the threshold, the target is
@@ -117,11 +117,9 @@ class PortfolioEnv(gym.Env[npt.NDArray[np.float32], Any]):
                 "the RL environment charges the cost model's linear rates only; "
                 "set QUANTDESK_COSTS__IMPACT_COEFFICIENT=0 for RL training"
             )
-        rates = np.asarray(costs.linear_rate, dtype=np.float64)
-        if np.any(rates >= 0.5):
+        if np.any(costs.linear_rate >= 0.5):
             raise InvalidInputError("cost rates above 50% of notional make no sense")
         self.costs = costs
-        self._rates = rates
         self._first = w - 1  # first row with a full window
         self._last = len(market) - 2  # last row with a next price
         if self._last < self._first:
@@ -209,8 +207,10 @@ class PortfolioEnv(gym.Env[npt.NDArray[np.float32], Any]):
         halted = bool(self._halt[t])
         if halted:
             target = self._cash
-        trade = np.abs(target[1:] - self._weights[1:])
-        cost = float(self._rates @ trade)
+        # The shared accounting: after the trade the holdings are the target weights of the
+        # post-cost equity (CostModel.rebalance_cost solves for that cost exactly).
+        cost = float(self.costs.rebalance_cost(self._weights[1:], target[1:]))
+        trade = np.abs(target[1:] * (1.0 - cost) - self._weights[1:])
         growth_assets = self._growth[t]
         gross = float(target[0] + target[1:] @ growth_assets)
         growth = (1.0 - cost) * gross

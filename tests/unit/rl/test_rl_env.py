@@ -91,7 +91,9 @@ def test_env_reward_one_step_equals_log_growth_net_of_costs(make_market) -> None
 
     _, reward, _, _, info = env.step(action)
 
-    cost = float(RATES @ np.abs(target[1:]))  # from all cash
+    # from all cash, buying target[1:] of the post-cost equity: c = sum(rate * target * (1 - c))
+    bought = float(RATES @ target[1:])
+    cost = bought / (1 + bought)
     growth = market.prices[t + 1] / market.prices[t]
     expected = math.log((1 - cost) * (target[0] + target[1:] @ growth))
     assert reward == pytest.approx(expected, rel=1e-12)
