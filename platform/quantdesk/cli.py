@@ -17,6 +17,7 @@ from quantdesk.commands import backtest as backtest_commands
 from quantdesk.commands import backup as backup_commands
 from quantdesk.commands import data as data_commands
 from quantdesk.commands import features as features_commands
+from quantdesk.commands import rl as rl_commands
 from quantdesk.commands.context import console, current_settings, state
 from quantdesk.config import load_settings
 from quantdesk.domain.errors import ConfigurationError, InvalidInputError, QuantdeskError
@@ -34,6 +35,7 @@ app.add_typer(data_commands.app, name="data")
 app.add_typer(backup_commands.app, name="backup")
 app.add_typer(backtest_commands.app, name="backtest")
 app.add_typer(features_commands.app, name="features")
+app.add_typer(rl_commands.app, name="rl")
 
 log = get_logger("quantdesk.cli")
 

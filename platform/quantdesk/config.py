@@ -228,6 +228,7 @@ class RLSettings(BaseModel):
     seeds: tuple[int, ...] = (0, 1, 2)
     features: tuple[str, ...] | None = None  # None: the ``rl_v1`` feature service
     granularity: str = "1d"
+    normalize_window: int = Field(default=252, ge=2)
     window: int = Field(default=10, ge=1)
     episode_length: int | None = Field(default=126, ge=1)
     action_mode: Literal["softmax", "simplex", "discrete"] = "softmax"
