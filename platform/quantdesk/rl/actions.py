@@ -13,9 +13,10 @@ FloatArray = npt.NDArray[np.float64]
 
 def softmax_weights(action: FloatArray, scale: float) -> FloatArray:
     """``softmax(scale * action)``: every action maps to a fully invested long-only mix."""
-    z = scale * np.asarray(action, dtype=np.float64)
+    z = np.multiply(action, scale, dtype=np.float64)
     z = np.exp(z - z.max())
-    return np.asarray(z / z.sum(), dtype=np.float64)
+    out: FloatArray = z / z.sum()
+    return out
 
 
 def simplex_projection(action: FloatArray) -> FloatArray:

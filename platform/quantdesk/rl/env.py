@@ -137,7 +137,11 @@ class PortfolioEnv(gym.Env[npt.NDArray[np.float32], Any]):
         self._flat_features = np.ascontiguousarray(
             market.features.reshape(len(market), n * f), dtype=np.float32
         )
-        self._growth = market.prices[1:] / market.prices[:-1]  # row t: 1 + return t -> t+1
+        # Row t: growth of (cash, assets) from t to t + 1; cash earns nothing.
+        growth = np.ones((len(market) - 1, n + 1))
+        growth[:, 1:] = market.prices[1:] / market.prices[:-1]
+        self._growth = growth
+        self._penalized = self.config.risk_penalty != "none" and self.config.risk_aversion > 0
         if turbulence is None:
             turbulence = (
                 turbulence_index(market.prices, self.config.turbulence_lookback)
@@ -147,13 +151,14 @@ class PortfolioEnv(gym.Env[npt.NDArray[np.float32], Any]):
         if np.shape(turbulence) != (len(market),):
             raise InvalidInputError("turbulence must have one value per row of the tensor")
         threshold = self.config.turbulence_threshold
-        self._halt = (
-            np.asarray(turbulence) > threshold
+        self._halt: list[bool] = (
+            (np.asarray(turbulence) > threshold).tolist()
             if threshold is not None
-            else np.zeros(len(market), dtype=bool)
+            else [False] * len(market)
         )
         self._obs_size = w * n * f + n + 1
-        self._obs = np.zeros(self._obs_size, dtype=np.float32)
+        self._feature_size = w * n * f
+        self._window_back = w - 1
         self.observation_space = spaces.Box(-np.inf, np.inf, (self._obs_size,), np.float32)
         self.action_space: spaces.Space[Any]
         if self.config.action_mode == "discrete":
@@ -204,27 +209,32 @@ class PortfolioEnv(gym.Env[npt.NDArray[np.float32], Any]):
         """One step towards the (cash, assets) mix ``target`` (on the simplex), bypassing the
         action mapping: how baselines and blended ensembles trade the same environment."""
         t = self._t
-        halted = bool(self._halt[t])
+        halted = self._halt[t]
         if halted:
             target = self._cash
         # The shared accounting: after the trade the holdings are the target weights of the
         # post-cost equity (CostModel.rebalance_cost solves for that cost exactly).
-        cost = float(self.costs.rebalance_cost(self._weights[1:], target[1:]))
-        trade = np.abs(target[1:] * (1.0 - cost) - self._weights[1:])
-        growth_assets = self._growth[t]
-        gross = float(target[0] + target[1:] @ growth_assets)
+        held = self._weights[1:]
+        cost = float(self.costs.rebalance_cost(held, target[1:]))
+        drifted = target * self._growth[t]  # cash grows by 1
+        gross = float(drifted.sum())
         growth = (1.0 - cost) * gross
         log_return = math.log(growth)
         self._value *= growth
-        drifted = target.copy()
-        drifted[1:] *= growth_assets
         self._weights = drifted / gross
-        reward = log_return - self._penalty(log_return)
+        reward = log_return - self._penalty(log_return) if self._penalized else log_return
         self._t = t + 1
-        terminated = self._t > self._end and self.config.episode_length is None
-        truncated = self._t > self._end and not terminated
-        info = self._info(cost, float(trade.sum()), halted)
-        return self._observe(), reward * self.config.reward_scale, terminated, truncated, info
+        ended = self._t > self._end
+        terminated = ended and self.config.episode_length is None
+        info = {
+            "row": self._t,
+            "value": self._value,
+            "cost": cost,
+            "turnover": float(np.abs(target[1:] * (1.0 - cost) - held).sum()),
+            "halted": halted,
+        }
+        obs = self._observe()
+        return obs, reward * self.config.reward_scale, terminated, ended and not terminated, info
 
     # -- pieces ------------------------------------------------------------------------------
     def target_weights(self, action: Any) -> FloatArray:
@@ -258,12 +268,10 @@ class PortfolioEnv(gym.Env[npt.NDArray[np.float32], Any]):
 
     def _observe(self) -> npt.NDArray[np.float32]:
         t = min(self._t, self._last + 1)
-        w = self.config.window
-        obs = self._obs
-        size = self._obs_size - self.n_assets - 1
-        obs[:size] = self._flat_features[t - w + 1 : t + 1].ravel()
-        obs[size:] = self._weights
-        return obs.copy()
+        obs = np.empty(self._obs_size, dtype=np.float32)
+        obs[: self._feature_size] = self._flat_features[t - self._window_back : t + 1].ravel()
+        obs[self._feature_size :] = self._weights
+        return obs
 
     def _info(self, cost: float, turnover: float, halted: bool) -> dict[str, Any]:
         return {
