@@ -29,7 +29,7 @@ from quantdesk.rl.turbulence import turbulence_index
 SYMBOLS = ("AAPL", "MSFT", "SPX", "NDX", "EUR-USD", "GBP-USD", "USD-JPY", "BTC-USD", "ETH-USD")
 ROWS = 1_500
 FEATURES = 9
-STEPS = 1_000
+STEPS = 2_000
 CONFIG = EnvConfig(window=10, turbulence_threshold=25.0, turbulence_lookback=60)
 
 
@@ -98,9 +98,7 @@ def _frame(market: MarketTensor) -> pd.DataFrame:
     """The market as FinRL keeps it: one row per (day, tic), indexed by day number."""
     t, n, f = market.features.shape
     turbulence = turbulence_index(market.prices, CONFIG.turbulence_lookback)
-    frame = pd.DataFrame(
-        market.features.reshape(t * n, f), columns=list(market.feature_names)
-    )
+    frame = pd.DataFrame(market.features.reshape(t * n, f), columns=list(market.feature_names))
     frame.insert(0, "tic", np.tile(market.symbols, t))
     frame.insert(1, "close", market.prices.reshape(t * n))
     frame["turbulence"] = np.repeat(turbulence, n)
@@ -145,14 +143,26 @@ def run() -> list[Measurement]:
         np.testing.assert_array_equal(obs_a, obs_b)
         assert rew_a == rew_b, (rew_a, rew_b)
 
-    ours_s = best_of(lambda: _play(ours, actions), repeat=5)
-    peer_s = best_of(lambda: _play(peer, actions), repeat=2)
+    ours_s = best_of(lambda: _play(ours, actions), repeat=9)
+    peer_s = best_of(lambda: _play(peer, actions), repeat=3)
     ppo_steps = 2_048
     ppo_ours = _ppo_seconds(ours, ppo_steps)
     ppo_peer = _ppo_seconds(peer, ppo_steps)
     return [
-        Measurement(f"env steps, {len(SYMBOLS)} assets x {FEATURES} feats x 10 bars",
-                    ours_s, peer_s, "DataFrame.loc per step", STEPS, "steps"),  # fmt: skip
-        Measurement("SB3 PPO training (frames)", ppo_ours, ppo_peer, "same PPO on the peer env",
-                    ppo_steps, "frames"),  # fmt: skip
+        Measurement(
+            f"env steps, {len(SYMBOLS)} assets x {FEATURES} feats x 10 bars",
+            ours_s,
+            peer_s,
+            "DataFrame.loc per step",
+            STEPS,
+            "steps",
+        ),
+        Measurement(
+            "SB3 PPO training (frames)",
+            ppo_ours,
+            ppo_peer,
+            "same PPO on the peer env",
+            ppo_steps,
+            "frames",
+        ),
     ]

@@ -83,7 +83,7 @@ def make_agent(
     if name in ("td3", "ddpg"):
         from stable_baselines3.common.noise import NormalActionNoise
 
-        size = int(np.prod(env.action_space.shape))
+        size = int(np.prod(np.asarray(env.action_space.shape, dtype=np.int64)))
         params["action_noise"] = NormalActionNoise(np.zeros(size), sigma * np.ones(size))
     policy_kwargs = {"net_arch": list(settings.net_arch)}
     try:

@@ -159,7 +159,9 @@ class _Segments:
         steps = hi - lo - 1 - (self.settings.window - 1)
         config = env_config(self.settings, threshold, episode=True)
         if config.episode_length is not None and config.episode_length > steps:
-            config = env_config(self.settings.model_copy(update={"episode_length": steps}), threshold, True)
+            config = env_config(
+                self.settings.model_copy(update={"episode_length": steps}), threshold, True
+            )
         return self._env(lo, hi, config)
 
     def evaluation(self, lo: int, hi: int, threshold: float | None) -> PortfolioEnv:

@@ -53,7 +53,9 @@ def lake_tensor(
     found = set(bars["symbol"].unique())
     missing = [s for s in symbols if s not in found]
     if missing:
-        raise NotFoundError(f"no {granularity.value} bars in the clean lake for {', '.join(missing)}")
+        raise NotFoundError(
+            f"no {granularity.value} bars in the clean lake for {', '.join(missing)}"
+        )
     features = list(rl_features(settings))
     if benchmark not in found:
         _log.warning("rl.no_benchmark", benchmark=benchmark, dropped=list(_CROSS_ASSET))

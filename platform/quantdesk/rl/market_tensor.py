@@ -65,9 +65,8 @@ class MarketTensor:
 
     def between(self, start: np.datetime64 | str, end: np.datetime64 | str) -> MarketTensor:
         """Rows with ``start <= time < end`` (a date range of an episode or a window)."""
-        lo, hi = np.searchsorted(
-            self.times, [np.datetime64(start, "ns"), np.datetime64(end, "ns")]
-        )
+        bounds = np.asarray([start, end], dtype="datetime64[ns]")
+        lo, hi = np.searchsorted(self.times, bounds)
         return self.rows(int(lo), int(hi))
 
     def rows(self, lo: int, hi: int) -> MarketTensor:

@@ -12,6 +12,7 @@ families are promoted by the same rule.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -140,7 +141,7 @@ def promotion_gate(
 ) -> GateDecision:
     """Promote only an ensemble that beats the passive baselines and the current champion
     out of sample."""
-    if not challenger_sharpe == challenger_sharpe:  # NaN
+    if math.isnan(challenger_sharpe):
         return GateDecision(False, "challenger has no out-of-sample Sharpe")
     if challenger_sharpe <= baseline_sharpe:
         return GateDecision(

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+from gymnasium import spaces
 
 from quantdesk.rl.env import PortfolioEnv
 
@@ -25,7 +26,13 @@ Decider = Callable[[Observation, PortfolioEnv], FloatArray]
 class Predictor(Protocol):
     """What a trained agent offers (a stable-baselines3 model satisfies it)."""
 
-    def predict(self, observation: Any, deterministic: bool = ...) -> tuple[Any, Any]: ...
+    def predict(
+        self,
+        observation: Any,
+        state: Any = ...,
+        episode_start: Any = ...,
+        deterministic: bool = ...,
+    ) -> tuple[Any, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +152,10 @@ def random_decider(seed: int) -> Decider:
 
     def decide(observation: Observation, env: PortfolioEnv) -> FloatArray:
         space = env.action_space
-        if env.config.action_mode == "discrete":
-            action: Any = rng.integers(0, env.config.discrete_levels, env.n_assets + 1)
+        if isinstance(space, spaces.Box):
+            action: Any = rng.uniform(space.low.astype(np.float64), space.high.astype(np.float64))
         else:
-            low = np.asarray(getattr(space, "low"), dtype=np.float64)
-            high = np.asarray(getattr(space, "high"), dtype=np.float64)
-            action = rng.uniform(low, high)
+            action = rng.integers(0, env.config.discrete_levels, env.n_assets + 1)
         return env.target_weights(action)
 
     return decide

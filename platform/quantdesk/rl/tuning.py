@@ -143,7 +143,7 @@ def tune_agent(
             ray.shutdown()
     trials = tuple(
         (dict(r.config or {}), float((r.metrics or {}).get("sharpe", float("nan"))))
-        for r in grid
+        for r in (grid[i] for i in range(len(grid)))
         if r.error is None
     )
     if not trials:

@@ -12,7 +12,9 @@ from quantdesk.rl.market_tensor import MarketTensor
 MarketFactory = Callable[..., MarketTensor]
 
 
-def random_market(rows: int = 200, assets: int = 3, features: int = 2, seed: int = 0) -> MarketTensor:
+def random_market(
+    rows: int = 200, assets: int = 3, features: int = 2, seed: int = 0
+) -> MarketTensor:
     rng = np.random.default_rng(seed)
     prices = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, (rows, assets)), axis=0))
     return MarketTensor(

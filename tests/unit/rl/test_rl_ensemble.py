@@ -38,10 +38,14 @@ def test_ensemble_two_seeds_selects_best_validation_agent_and_reports_baselines(
     for run in report.runs:
         assert set(run.metrics) == {BEST, BLEND, "ppo", "a2c", *BASELINES}
         for fold in run.folds:
-            assert fold.selected == max(fold.validation_sharpe, key=fold.validation_sharpe.__getitem__)
+            assert fold.selected == max(
+                fold.validation_sharpe, key=fold.validation_sharpe.__getitem__
+            )
             assert sum(fold.blend_weights.values()) == pytest.approx(1.0)
             # the best-agent strategy is exactly the selected member's trades
-            np.testing.assert_array_equal(fold.trade_returns[BEST], fold.trade_returns[fold.selected])
+            np.testing.assert_array_equal(
+                fold.trade_returns[BEST], fold.trade_returns[fold.selected]
+            )
             last = fold.fold == SETTINGS.folds - 1  # no close after the last row
             steps = SETTINGS.trade_size - 1 if last else SETTINGS.trade_size
             assert all(len(r) == steps for r in fold.trade_returns.values())

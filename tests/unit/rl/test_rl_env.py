@@ -32,7 +32,9 @@ def _env(market: MarketTensor, **config: object) -> PortfolioEnv:
     return PortfolioEnv(market, _costs(market), EnvConfig(**config))  # type: ignore[arg-type]
 
 
-def _rollout(env: PortfolioEnv, actions: np.ndarray, seed: int = 0) -> tuple[list[np.ndarray], list[float]]:
+def _rollout(
+    env: PortfolioEnv, actions: np.ndarray, seed: int = 0
+) -> tuple[list[np.ndarray], list[float]]:
     obs, _ = env.reset(seed=seed)
     observations, rewards = [obs], []
     for action in actions:
@@ -107,7 +109,9 @@ def test_env_turbulence_above_threshold_halts_to_cash(make_market) -> None:
     market = make_market(rows=50)
     turbulence = np.zeros(len(market))
     turbulence[10:] = 100.0
-    env = PortfolioEnv(market, _costs(market), EnvConfig(window=5, turbulence_threshold=50.0), turbulence)
+    env = PortfolioEnv(
+        market, _costs(market), EnvConfig(window=5, turbulence_threshold=50.0), turbulence
+    )
     env.reset(seed=0)
     fully_invested = np.array([-1, 1, 1, 1], dtype=np.float32)
 

@@ -27,20 +27,26 @@ TRAIN_ROWS = 900
 
 def _edge_in_standard_errors(signal_strength: float, costs_free: bool) -> float:
     config = SyntheticConfig(seed=2, symbols=SYMBOLS, signal_strength=signal_strength, gap_rate=0)
-    market = synthetic_tensor(config, datetime(2015, 1, 1, tzinfo=UTC), datetime(2019, 1, 1, tzinfo=UTC))
+    market = synthetic_tensor(
+        config, datetime(2015, 1, 1, tzinfo=UTC), datetime(2019, 1, 1, tzinfo=UTC)
+    )
     costs = (
         CostModel.free(market.symbols)
         if costs_free
         else CostModel.from_settings(market.symbols, CostSettings())
     )
     train_env = PortfolioEnv(
-        market.rows(0, TRAIN_ROWS), costs, EnvConfig(window=1, episode_length=64, reward_scale=100.0)
+        market.rows(0, TRAIN_ROWS),
+        costs,
+        EnvConfig(window=1, episode_length=64, reward_scale=100.0),
     )
     agent = train_agent("ppo", train_env, RLSettings(), seed=0, timesteps=8_000)
     held_out = PortfolioEnv(market.rows(TRAIN_ROWS, len(market)), costs, EnvConfig(window=1))
 
     trained = run_episode(held_out, agent_decider(agent)).log_returns
-    random = np.mean([run_episode(held_out, random_decider(k)).log_returns for k in range(10)], axis=0)
+    random = np.mean(
+        [run_episode(held_out, random_decider(k)).log_returns for k in range(10)], axis=0
+    )
 
     diff = trained - random
     return float(diff.mean() / (diff.std(ddof=1) / np.sqrt(len(diff))))

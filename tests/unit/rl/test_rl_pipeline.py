@@ -35,7 +35,12 @@ def test_train_rl_lake_source_registers_challenger_and_writes_report(tmp_path: P
     lake = Lake(settings.lake_dir)
     for symbol in ("AAPL", "BTC-USD", "SPX"):
         lake.write_bars(
-            source.fetch_bars(symbol, Granularity.D1, datetime(2018, 1, 1, tzinfo=UTC), datetime(2021, 1, 1, tzinfo=UTC))
+            source.fetch_bars(
+                symbol,
+                Granularity.D1,
+                datetime(2018, 1, 1, tzinfo=UTC),
+                datetime(2021, 1, 1, tzinfo=UTC),
+            )
         )
 
     # Act
@@ -49,7 +54,9 @@ def test_train_rl_lake_source_registers_challenger_and_writes_report(tmp_path: P
     # Assert
     assert summary.symbols == ("AAPL", "BTC-USD")
     assert summary.model_version == 1
-    assert {"ensemble_best", "ensemble_blend", "buy_and_hold", "equal_weight", "random"} <= set(summary.sharpe)
+    assert {"ensemble_best", "ensemble_blend", "buy_and_hold", "equal_weight", "random"} <= set(
+        summary.sharpe
+    )
     report = json.loads(Path(summary.report_path).read_text())
     assert report["features"] == list(champion.feature_names)
     assert "rsi_14" in champion.feature_names

@@ -31,11 +31,11 @@ def _bundle(make_market, settings: Settings, sharpe: float) -> tuple[EnsembleBun
     market = make_market(rows=60, assets=2)
     config = EnvConfig(window=2, episode_length=20)
     env = PortfolioEnv(market, CostModel.free(market.symbols), config)
+    overrides = {"ppo": {"n_steps": 32, "batch_size": 32}, "a2c": {"n_steps": 8}}
     members = {
-        name: train_agent(name, env, settings.rl, seed=0, timesteps=64,
-                          overrides={"n_steps": 32, "batch_size": 32} if name == "ppo" else {"n_steps": 8})
+        name: train_agent(name, env, settings.rl, seed=0, timesteps=64, overrides=overrides[name])
         for name in ("ppo", "a2c")
-    }  # fmt: skip
+    }
     bundle = EnsembleBundle(
         members=members,
         blend_weights={"ppo": 0.7, "a2c": 0.3},
@@ -65,7 +65,9 @@ def test_bundle_save_load_same_manifest_and_weights(make_market, tmp_path: Path)
     loaded = load_bundle(save_bundle(bundle, tmp_path / "bundle"))
 
     assert loaded.manifest() == bundle.manifest()
-    np.testing.assert_array_equal(loaded.target_weights(observations), bundle.target_weights(observations))
+    np.testing.assert_array_equal(
+        loaded.target_weights(observations), bundle.target_weights(observations)
+    )
     np.testing.assert_allclose(bundle.target_weights(observations).sum(axis=1), 1.0)
 
 
@@ -91,7 +93,9 @@ def test_registry_register_promote_load_by_alias_reconstructs_exactly(
     assert registered.version == 1
     assert first_gate.passed
     assert champion.manifest() == first.manifest()
-    np.testing.assert_array_equal(champion.target_weights(observations), first.target_weights(observations))
+    np.testing.assert_array_equal(
+        champion.target_weights(observations), first.target_weights(observations)
+    )
     assert not second_gate.passed and "champion" in second_gate.reason
     assert challenger.metrics["ensemble_blend.sharpe_mean"] == 0.5
     assert still_champion.manifest() == first.manifest()

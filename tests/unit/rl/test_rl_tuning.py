@@ -21,7 +21,9 @@ def test_tune_agent_two_trials_reports_best_validation_sharpe(make_market, tmp_p
     )  # fmt: skip
     market = make_market(rows=140, assets=2)
 
-    result = tune_agent(settings, market, CostModel.free(market.symbols), "a2c", samples=2, timesteps=64)
+    result = tune_agent(
+        settings, market, CostModel.free(market.symbols), "a2c", samples=2, timesteps=64
+    )
 
     assert result.agent == "a2c"
     assert len(result.trials) == 2
