@@ -239,6 +239,8 @@ class RLSettings(BaseModel):
     turbulence_quantile: float | None = Field(default=0.99, gt=0, le=1)
     reward_scale: float = Field(default=100.0, gt=0)
     net_arch: tuple[int, ...] = (64, 64)
+    n_envs: int = Field(default=1, ge=1)  # parallel env copies per agent (SB3 VecEnv)
+    subprocess_envs: bool = False  # SubprocVecEnv instead of DummyVecEnv
     hyperparameters: dict[str, dict[str, float | int | str]] = Field(
         default_factory=_default_rl_hyperparameters
     )

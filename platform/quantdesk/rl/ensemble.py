@@ -43,6 +43,7 @@ from quantdesk.rl.rollout import (
     run_episode,
 )
 from quantdesk.rl.turbulence import turbulence_index, turbulence_threshold
+from quantdesk.rl.vector import close_training_env, training_env
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
@@ -214,8 +215,15 @@ def _run_fold(
     sharpes: dict[str, float] = {}
     periods = segments.settings.periods_per_year
     for name in agents:
-        env = segments.training(fold.train.start, fold.train.stop, threshold)
-        members[name] = train_agent(name, env, segments.settings, seed, timesteps)
+        env = training_env(
+            lambda: segments.training(fold.train.start, fold.train.stop, threshold),
+            segments.settings.n_envs,
+            segments.settings.subprocess_envs,
+        )
+        try:
+            members[name] = train_agent(name, env, segments.settings, seed, timesteps)
+        finally:
+            close_training_env(env)
         validation = segments.evaluation(fold.validation.start, fold.validation.stop, threshold)
         result = run_episode(validation, agent_decider(members[name]))
         sharpes[name] = performance(result.log_returns, periods).sharpe

@@ -54,3 +54,16 @@ def test_ensemble_two_seeds_selects_best_validation_agent_and_reports_baselines(
     mean, std = summary["buy_and_hold"]["sharpe"]
     assert std == 0.0  # a deterministic baseline does not depend on the seed
     assert np.isfinite(mean)
+
+
+def test_ensemble_subprocess_vec_envs_train_and_trade(make_market) -> None:
+    market = make_market(rows=200, assets=2, seed=5)
+    settings = SETTINGS.model_copy(update={"n_envs": 2, "subprocess_envs": True, "folds": 1})
+
+    report = evaluate_ensemble(
+        market, CostModel.free(market.symbols), settings, ("ppo",), seeds=(0,), timesteps=128
+    )
+
+    run = report.runs[0]
+    assert run.selected == "ppo"
+    assert np.isfinite(run.metrics[BEST].sharpe)

@@ -213,3 +213,17 @@ def test_market_tensor_nan_feature_raises_naming_feature(make_market) -> None:
 
     with pytest.raises(InvalidInputError, match="'f0' of 'S1'"):
         MarketTensor(market.times, market.symbols, market.feature_names, market.prices, features)
+
+
+def test_trailing_zscore_row_t_ignores_rows_after_t() -> None:
+    from quantdesk.rl.normalization import trailing_zscore
+
+    values = np.random.default_rng(0).normal(size=(60, 2, 3))
+    changed = values.copy()
+    changed[41:] *= 10.0
+
+    a, b = trailing_zscore(values, 20), trailing_zscore(changed, 20)
+
+    np.testing.assert_array_equal(a[:41], b[:41])
+    assert np.isnan(a[:19]).all() and np.isfinite(a[19:]).all()
+    assert not np.array_equal(a[41:], b[41:])
