@@ -95,7 +95,9 @@ def train(
 
 @app.command("tune")
 def tune(
-    agent: Annotated[str | None, typer.Option(help="Agent to tune (default: rl.tune_agent).")] = None,
+    agent: Annotated[
+        str | None, typer.Option(help="Agent to tune (default: rl.tune_agent).")
+    ] = None,
     samples: Annotated[int | None, typer.Option(min=1, help="Trials.")] = None,
     timesteps: Annotated[int | None, typer.Option(min=1, help="Steps per trial.")] = None,
     start: _Start = "2016-01-01",

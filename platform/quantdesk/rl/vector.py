@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import gymnasium as gym
+
 from quantdesk.rl.env import PortfolioEnv
 
 
@@ -19,7 +21,7 @@ def training_env(factory: Callable[[], PortfolioEnv], n_envs: int, subprocess: b
         return factory()
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
-    factories = [factory] * n_envs
+    factories: list[Callable[[], gym.Env[Any, Any]]] = [factory] * n_envs
     return SubprocVecEnv(factories) if subprocess else DummyVecEnv(factories)
 
 
