@@ -15,6 +15,7 @@ from rich.table import Table
 import quantdesk
 from quantdesk.commands import backup as backup_commands
 from quantdesk.commands import data as data_commands
+from quantdesk.commands import features as features_commands
 from quantdesk.commands.context import console, current_settings, state
 from quantdesk.config import load_settings
 from quantdesk.domain.errors import ConfigurationError, InvalidInputError, QuantdeskError
@@ -30,6 +31,7 @@ db_app = typer.Typer(help="Operational database (signals, decisions, orders, aud
 app.add_typer(db_app, name="db")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(backup_commands.app, name="backup")
+app.add_typer(features_commands.app, name="features")
 
 log = get_logger("quantdesk.cli")
 
