@@ -16,6 +16,7 @@ import quantdesk
 from quantdesk.commands import backup as backup_commands
 from quantdesk.commands import data as data_commands
 from quantdesk.commands import features as features_commands
+from quantdesk.commands import models as models_commands
 from quantdesk.commands.context import console, current_settings, state
 from quantdesk.config import load_settings
 from quantdesk.domain.errors import ConfigurationError, InvalidInputError, QuantdeskError
@@ -32,6 +33,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(backup_commands.app, name="backup")
 app.add_typer(features_commands.app, name="features")
+app.add_typer(models_commands.train_app, name="train")
+app.add_typer(models_commands.tune_app, name="tune")
+app.add_typer(models_commands.models_app, name="models")
 
 log = get_logger("quantdesk.cli")
 
