@@ -17,6 +17,7 @@ from quantdesk.commands import backtest as backtest_commands
 from quantdesk.commands import backup as backup_commands
 from quantdesk.commands import data as data_commands
 from quantdesk.commands import features as features_commands
+from quantdesk.commands import models as models_commands
 from quantdesk.commands import rl as rl_commands
 from quantdesk.commands.context import console, current_settings, state
 from quantdesk.config import load_settings
@@ -35,6 +36,9 @@ app.add_typer(data_commands.app, name="data")
 app.add_typer(backup_commands.app, name="backup")
 app.add_typer(backtest_commands.app, name="backtest")
 app.add_typer(features_commands.app, name="features")
+app.add_typer(models_commands.train_app, name="train")
+app.add_typer(models_commands.tune_app, name="tune")
+app.add_typer(models_commands.models_app, name="models")
 app.add_typer(rl_commands.app, name="rl")
 
 log = get_logger("quantdesk.cli")
