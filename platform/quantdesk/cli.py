@@ -40,6 +40,7 @@ app.add_typer(models_commands.train_app, name="train")
 app.add_typer(models_commands.tune_app, name="tune")
 app.add_typer(models_commands.models_app, name="models")
 app.add_typer(rl_commands.app, name="rl")
+rl_commands.register(models_commands.train_app, models_commands.tune_app)
 
 log = get_logger("quantdesk.cli")
 

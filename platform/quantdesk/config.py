@@ -254,7 +254,8 @@ class RLSettings(BaseModel):
     tune_samples: int = Field(default=8, ge=1)
     tune_timesteps: int = Field(default=5_000, ge=1)
     tune_concurrency: int = Field(default=2, ge=1)
-    model_name: str = "rl_ensemble"
+    model_name: str = "quantdesk-rl-ensemble"
+    promotion_margin: float = Field(default=0.05, ge=0.0)  # out-of-sample Sharpe units
 
 
 class Settings(BaseSettings):

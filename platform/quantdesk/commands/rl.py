@@ -1,4 +1,8 @@
-"""``quantdesk rl ...``: train the RL ensemble, tune an agent, promote the challenger."""
+"""``quantdesk rl ...``: train the RL ensemble, tune an agent, promote the challenger.
+
+The same commands are also mounted as ``quantdesk train rl`` and ``quantdesk tune rl`` by
+:func:`register`, beside the hybrid's ``train hybrid`` / ``tune hybrid``.
+"""
 
 from __future__ import annotations
 
@@ -128,12 +132,17 @@ def tune(
 
 
 @app.command("promote")
-def promote(
-    force: Annotated[bool, typer.Option(help="Promote even if the gate refuses.")] = False,
-) -> None:
-    """Make the challenger ensemble the champion if it passes the promotion gate."""
+def promote() -> None:
+    """Make the challenger ensemble the champion if it passes the shared promotion gate."""
     from quantdesk.pipelines.train_rl import promote_rl
 
-    summary = promote_rl(current_settings(), force=force)
-    verb = "promoted" if summary.promoted else "kept the champion"
-    typer.echo(f"{verb}: {summary.reason}")
+    summary = promote_rl(current_settings())
+    typer.echo("promoted" if summary.promoted else "kept the champion")
+    for reason in summary.reasons:
+        typer.echo(f"  {reason}")
+
+
+def register(train_app: typer.Typer, tune_app: typer.Typer) -> None:
+    """Also offer ``quantdesk train rl`` and ``quantdesk tune rl`` beside ``... hybrid``."""
+    train_app.command("rl")(train)
+    tune_app.command("rl")(tune)

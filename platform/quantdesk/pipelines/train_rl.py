@@ -20,8 +20,9 @@ from quantdesk.domain import InvalidDateRangeError, require_utc
 from quantdesk.structured_logging import get_logger
 
 if TYPE_CHECKING:
-    from quantdesk.rl.ensemble import EnsembleRun
+    from quantdesk.rl.ensemble import EnsembleReport
     from quantdesk.rl.market_tensor import MarketTensor
+    from quantdesk.store.operational_store import OperationalStore
 
 __all__ = ["PromoteRLSummary", "TrainRLSummary", "promote_rl", "train_rl"]
 
@@ -48,7 +49,7 @@ class TrainRLSummary:
 @dataclass(frozen=True, slots=True)
 class PromoteRLSummary:
     promoted: bool
-    reason: str
+    reasons: tuple[str, ...]
 
 
 def train_rl(
@@ -88,7 +89,7 @@ def train_rl(
     }
     version = None
     if register:
-        version = _register(settings, run, market, metrics, source)
+        version = _register(settings, report, market, metrics, source)
     path = settings.reports_dir / "rl" / f"ensemble_{start:%Y%m%d}_{end:%Y%m%d}_{source}.json"
     document = {
         "start": start.isoformat(),
@@ -125,13 +126,13 @@ def train_rl(
     )
 
 
-def promote_rl(settings: Settings, force: bool = False) -> PromoteRLSummary:
-    """Move ``champion`` to the challenger ensemble when the promotion gate passes."""
+def promote_rl(settings: Settings) -> PromoteRLSummary:
+    """Run the shared promotion gate: ``champion`` moves to the challenger only if it passes."""
     from quantdesk.rl.registry import promote
 
-    decision = promote(settings, force=force)
-    _log.info("rl.promotion", passed=decision.passed, reason=decision.reason, forced=force)
-    return PromoteRLSummary(decision.passed or force, decision.reason)
+    decision = promote(settings, _audit_store(settings))
+    _log.info("rl.promotion", promoted=decision.promote, reasons=list(decision.reasons))
+    return PromoteRLSummary(decision.promote, decision.reasons)
 
 
 def _annualized(settings: Settings, source: str) -> Settings:
@@ -168,14 +169,17 @@ def _market(
 
 def _register(
     settings: Settings,
-    run: EnsembleRun,
+    report: EnsembleReport,
     market: MarketTensor,
     metrics: dict[str, float],
     source: str,
 ) -> int:
+    from quantdesk.models.promotion_gate import CandidateScores
     from quantdesk.rl.bundle import EnsembleBundle
-    from quantdesk.rl.registry import register_ensemble
+    from quantdesk.rl.ensemble import BLEND
+    from quantdesk.rl.registry import METRIC, register_ensemble
 
+    run = report.best_run()
     bundle = EnsembleBundle(
         members=run.members,
         blend_weights=run.blend_weights,
@@ -184,11 +188,26 @@ def _register(
         symbols=market.symbols,
         feature_names=market.feature_names,
         metrics=metrics,
+        mode="blend",
     )
+    scores = CandidateScores(METRIC, report.fold_scores(BLEND), report.folds_key)
     registered = register_ensemble(
-        settings, bundle, {"source": source, "seed": run.seed, "rows": len(market)}
+        settings,
+        bundle,
+        scores,
+        {"source": source, "seed": run.seed, "rows": len(market)},
+        _audit_store(settings),
     )
     return registered.version
+
+
+def _audit_store(settings: Settings) -> OperationalStore:
+    """The operational store (migrated; idempotent) that records registry decisions."""
+    from quantdesk.store.operational_store import OperationalStore
+
+    store = OperationalStore.from_settings(settings)
+    store.upgrade()
+    return store
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,8 @@ its training window, never later. Results over several seeds are reported as mea
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -89,6 +91,26 @@ class EnsembleReport:
     """Runs over several seeds and their mean ± std per strategy and metric."""
 
     runs: tuple[EnsembleRun, ...]
+    periods_per_year: int
+    folds_key: str
+
+    def fold_scores(self, strategy: str) -> tuple[float, ...]:
+        """Out-of-sample Sharpe of ``strategy`` per trade window, averaged over seeds: the
+        scores the promotion gate compares (on the folds named by ``folds_key``)."""
+        folds = len(self.runs[0].folds)
+        return tuple(
+            float(
+                np.mean(
+                    [
+                        performance(
+                            run.folds[k].trade_returns[strategy], self.periods_per_year
+                        ).sharpe
+                        for run in self.runs
+                    ]
+                )
+            )
+            for k in range(folds)
+        )
 
     def summary(self) -> dict[str, dict[str, tuple[float, float]]]:
         strategies = self.runs[0].metrics.keys()
@@ -257,7 +279,23 @@ def evaluate_ensemble(
         run_ensemble(market, costs, settings, names, seed, timesteps)
         for seed in (seeds or settings.seeds)
     )
-    return EnsembleReport(runs)
+    return EnsembleReport(runs, settings.periods_per_year, folds_key(market, costs, settings))
+
+
+def folds_key(market: MarketTensor, costs: CostModel, settings: RLSettings) -> str:
+    """Names the evaluation: same symbols, features, trade windows and costs, same key. Two
+    ensembles are comparable by the promotion gate only when their keys match."""
+    folds = walk_forward_splits(len(market), fold_spec(settings))
+    document = {
+        "symbols": list(market.symbols),
+        "features": list(market.feature_names),
+        "trade_windows": [
+            [str(market.times[f.test.start]), str(market.times[f.test.stop - 1])] for f in folds
+        ],
+        "cost_rates": [float(r) for r in costs.linear_rate],
+        "periods_per_year": settings.periods_per_year,
+    }
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
 def summary_rows(report: EnsembleReport) -> list[dict[str, Any]]:

@@ -48,7 +48,7 @@ def test_train_rl_lake_source_registers_challenger_and_writes_report(tmp_path: P
         settings, datetime(2019, 1, 1, tzinfo=UTC), datetime(2021, 1, 1, tzinfo=UTC),
         agents=("ppo", "a2c"), seeds=(0,), timesteps=128,
     )  # fmt: skip
-    promotion = promote_rl(settings, force=True)
+    promotion = promote_rl(settings)
     champion = load_ensemble(settings, CHAMPION)
 
     # Assert
@@ -73,7 +73,7 @@ def test_cli_rl_train_synthetic_prints_table_and_bad_agent_exits_2(tmp_path: Pat
 
     ok = runner.invoke(
         app,
-        ["rl", "train", "--source", "synthetic", "--agents", "a2c", "--seeds", "0,1,2",
+        ["train", "rl", "--source", "synthetic", "--agents", "a2c", "--seeds", "0,1,2",
          "--timesteps", "64", "--start", "2016-01-01", "--end", "2016-07-01", "--no-register"],
         env=env,
     )  # fmt: skip

@@ -9,22 +9,20 @@ import pytest
 
 from quantdesk.backtest.costs import CostModel
 from quantdesk.config import Settings, load_settings
-from quantdesk.domain.errors import NotFoundError
+from quantdesk.domain.errors import InvalidInputError, NotFoundError
+from quantdesk.models.promotion_gate import CandidateScores
 from quantdesk.rl.agents import train_agent
 from quantdesk.rl.bundle import EnsembleBundle, load_bundle, save_bundle
 from quantdesk.rl.env import EnvConfig, PortfolioEnv
-from quantdesk.rl.registry import (
-    CHALLENGER,
-    CHAMPION,
-    load_ensemble,
-    promote,
-    promotion_gate,
-    register_ensemble,
-)
+from quantdesk.rl.registry import CHALLENGER, CHAMPION, load_ensemble, promote, register_ensemble
 
 
 def _settings(home: Path) -> Settings:
-    return load_settings(home=home, rl={"net_arch": (8,), "model_name": "rl_ensemble_test"})
+    return load_settings(home=home, rl={"net_arch": (8,), "promotion_margin": 0.05})
+
+
+def _scores(*fold_sharpes: float) -> CandidateScores:
+    return CandidateScores("sharpe", fold_sharpes, folds_key="same-windows")
 
 
 def _bundle(make_market, settings: Settings, sharpe: float) -> tuple[EnsembleBundle, PortfolioEnv]:
@@ -81,22 +79,23 @@ def test_registry_register_promote_load_by_alias_reconstructs_exactly(
     observations = _observations(env)
 
     # Act
-    registered = register_ensemble(settings, first)
+    registered = register_ensemble(settings, first, _scores(1.0, 0.8))
     first_gate = promote(settings)
     champion = load_ensemble(settings, CHAMPION)
-    register_ensemble(settings, weaker)
+    register_ensemble(settings, weaker, _scores(0.9, 0.85))  # mean 0.875 < 0.9 + margin
     second_gate = promote(settings)
     challenger = load_ensemble(settings, CHALLENGER)
     still_champion = load_ensemble(settings, CHAMPION)
 
     # Assert
     assert registered.version == 1
-    assert first_gate.passed
+    assert first_gate.promote
     assert champion.manifest() == first.manifest()
     np.testing.assert_array_equal(
         champion.target_weights(observations), first.target_weights(observations)
     )
-    assert not second_gate.passed and "champion" in second_gate.reason
+    assert not second_gate.promote
+    assert any("does not beat champion" in reason for reason in second_gate.reasons)
     assert challenger.metrics["ensemble_blend.sharpe_mean"] == 0.5
     assert still_champion.manifest() == first.manifest()
 
@@ -106,8 +105,9 @@ def test_registry_unknown_alias_raises_not_found(tmp_path: Path) -> None:
         load_ensemble(_settings(tmp_path), CHAMPION)
 
 
-def test_promotion_gate_below_baseline_fails() -> None:
-    decision = promotion_gate(challenger_sharpe=0.3, baseline_sharpe=0.4, champion_sharpe=None)
+def test_registry_scores_on_other_metric_raise_invalid_input(make_market, tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    bundle, _ = _bundle(make_market, settings, sharpe=1.0)
 
-    assert not decision.passed
-    assert "baseline" in decision.reason
+    with pytest.raises(InvalidInputError, match="sharpe"):
+        register_ensemble(settings, bundle, CandidateScores("ic", (0.1,), "k"))
