@@ -123,9 +123,12 @@ class EnsembleReport:
         }
 
     def best_run(self) -> EnsembleRun:
-        """The seed whose ensemble traded best out of sample (what a desk would deploy is the
-        *last fold's* members of a run; the choice among seeds uses out-of-sample Sharpe)."""
-        return max(self.runs, key=lambda run: run.metrics[BEST].sharpe)
+        """The seed to deploy: best validation Sharpe of its last fold's selected member.
+
+        Chosen on validation, never on the trade windows, so the reported out-of-sample
+        figures are not the result of picking the luckiest seed.
+        """
+        return max(self.runs, key=lambda run: run.folds[-1].validation_sharpe[run.selected])
 
 
 def fold_spec(settings: RLSettings) -> WalkForwardSpec:
