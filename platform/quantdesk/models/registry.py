@@ -11,6 +11,7 @@ restores the one before. Nothing here is specific to the hybrid except :func:`lo
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -237,7 +238,9 @@ def load_hybrid(settings: Settings, name: str, alias: str = CHAMPION) -> LoadedH
 
     registry = ModelRegistry(settings)
     info = registry.by_alias(name, alias)
-    loaded = mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
+    with warnings.catch_warnings():  # the wrapper's ``Any`` type hints: the signature rules
+        warnings.simplefilter("ignore", UserWarning)
+        loaded = mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
     # Logged from code, MLflow runs its own copy of the wrapper class: check what it holds.
     wrapped = loaded.unwrap_python_model()
     model = getattr(wrapped, "model", None)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from quantdesk.models.registry import ModelRegistry
     from quantdesk.store.operational_store import OperationalStore
 
-__all__ = ["TrainHybridSummary", "train_hybrid"]
+__all__ = ["TrainHybridSummary", "TuneHybridSummary", "train_hybrid", "tune_hybrid"]
 
 _log = get_logger(__name__)
 TRAINING_KEY_TAG = "quantdesk.training_key"
@@ -150,7 +150,12 @@ def train_hybrid(
             periods_per_year=periods,
         )
         baselines = run_baselines(
-            dataset, spec, cost_rates, seed=settings.seed, periods_per_year=periods
+            dataset,
+            spec,
+            cost_rates,
+            seed=settings.seed,
+            periods_per_year=periods,
+            threads=settings.torch_threads,
         )
         for baseline in baselines:
             run.log_report(f"baseline.{baseline.name}", baseline.report)
@@ -223,3 +228,89 @@ def _audit_store(settings: Settings) -> OperationalStore:
     store = OperationalStore.from_settings(settings)
     store.upgrade()
     return store
+
+
+@dataclass(frozen=True, slots=True)
+class TuneHybridSummary:
+    """A sweep: how many trials ran, how many ran every fold, and the best by validation."""
+
+    run_id: str
+    trials: int
+    completed: int
+    best_score: float
+    best_config: dict[str, Any]
+
+
+def tune_hybrid(
+    settings: Settings,
+    start: datetime,
+    end: datetime,
+    *,
+    trials: int,
+    symbols: tuple[str, ...] | None = None,
+    as_of: datetime | None = None,
+    source: FeatureSource = "auto",
+) -> TuneHybridSummary:
+    """Ray Tune (ASHA) sweep on the walk-forward validation score, tracked in MLflow.
+
+    Pass ``best_config`` as ``overrides`` to :func:`train_hybrid` to train the winner.
+    """
+    import mlflow
+
+    from quantdesk.backtest.costs import CostModel
+    from quantdesk.models.lake_training_data import load_training_frame
+    from quantdesk.models.tracking import TrainingRun, flat_params
+    from quantdesk.models.training import walk_forward_spec_from_settings
+    from quantdesk.models.tuning import TuneSpace, trials_table, tune_hybrid_search
+
+    start, end = require_utc(start, "start"), require_utc(end, "end")
+    if start >= end:
+        raise InvalidDateRangeError(f"empty or reversed range: start {start} >= end {end}")
+    chosen = tuple(symbols or settings.universe)
+    data = load_training_frame(
+        settings, chosen, start, end, FEATURE_SERVICES["hybrid_v1"], as_of=as_of, source=source
+    )
+    present = tuple(sorted(set(data.frame["symbol"])))
+    cost_model = CostModel.from_settings(present, settings.costs)
+    cost_rates = dict(zip(cost_model.symbols, cost_model.linear_rate.tolist(), strict=True))
+    spec = walk_forward_spec_from_settings(settings)
+    space = TuneSpace()
+    with TrainingRun(
+        settings, f"{settings.models.experiment}-tuning", f"tune-{utc_now():%Y%m%dT%H%M%S}"
+    ) as run:
+        result = tune_hybrid_search(
+            settings,
+            data.frame,
+            data.labels,
+            data.features,
+            spec,
+            cost_rates,
+            trials=trials,
+            space=space,
+        )
+        completed = sum(1 for t in result.trials if t.folds_completed == spec.n_folds)
+        run.log_params(
+            {
+                "tune.trials": str(trials),
+                "tune.scheduler": "ASHA",
+                **flat_params("space", asdict(space)),
+                **flat_params("split", asdict(spec)),
+            }
+        )
+        mlflow.log_metrics(
+            {
+                "trial_count": len(result.trials),
+                "trials_completed": completed,
+                "best_validation_score": result.best.validation_score,
+            }
+        )
+        mlflow.log_dict(result.best_overrides(), "best_overrides.json")
+        mlflow.log_table(trials_table(result), "trials.json")
+    _log.info("tune_hybrid.done", trials=len(result.trials), best=result.best.validation_score)
+    return TuneHybridSummary(
+        run.run_id,
+        len(result.trials),
+        completed,
+        result.best.validation_score,
+        result.best_overrides(),
+    )
