@@ -161,9 +161,17 @@ class ModelRegistry:
         return version
 
     def promote(
-        self, name: str, criteria: GateCriteria, version: int | None = None
+        self,
+        name: str,
+        criteria: GateCriteria,
+        version: int | None = None,
+        champion_scores: CandidateScores | None = None,
     ) -> GateDecision:
-        """Run the gate for ``version`` (default: the challenger) against the champion."""
+        """Run the gate for ``version`` (default: the challenger) against the champion.
+
+        ``champion_scores`` replaces the champion's stored scores when the caller re-scored
+        the champion on the challenger's folds (the stored ones were made on older data).
+        """
         candidate = (
             self.by_alias(name, CHALLENGER) if version is None else self.version(name, version)
         )
@@ -172,15 +180,15 @@ class ModelRegistry:
         champion = self._champion_or_none(name)
         if champion is not None and champion.version == candidate.version:
             raise InvalidInputError(f"{name} v{candidate.version} is already the champion")
-        decision = decide_promotion(
-            candidate.scores, champion.scores if champion is not None else None, criteria
-        )
+        stored = champion.scores if champion is not None else None
+        decision = decide_promotion(candidate.scores, champion_scores or stored, criteria)
         payload = {
             "version": candidate.version,
             "champion_version": champion.version if champion is not None else None,
             "metric": criteria.metric,
             "margin": criteria.margin,
             "max_ece": criteria.max_ece,
+            "champion_rescored": champion_scores is not None,
             **decision.as_payload(),
         }
         if decision.promote:

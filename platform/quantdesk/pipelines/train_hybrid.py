@@ -23,8 +23,11 @@ from quantdesk.features.names import FEATURE_SERVICES
 from quantdesk.structured_logging import get_logger
 
 if TYPE_CHECKING:
-    from quantdesk.models.lake_training_data import FeatureSource
+    from quantdesk.features.splits import WalkForwardSpec
+    from quantdesk.models.lake_training_data import FeatureSource, TrainingFrame
+    from quantdesk.models.promotion_gate import CandidateScores
     from quantdesk.models.registry import ModelRegistry
+    from quantdesk.models.training import TrainingConfig
     from quantdesk.store.operational_store import OperationalStore
 
 __all__ = ["TrainHybridSummary", "TuneHybridSummary", "train_hybrid", "tune_hybrid"]
@@ -164,7 +167,65 @@ def train_hybrid(
     version = registry.register(
         m.registered_name, model_uri, scores, {TRAINING_KEY_TAG: key, "run_id": run.run_id}
     )
-    return _finish(registry, m, version, run.run_id, False, data.source, len(dataset), promote)
+    champion_scores = None
+    if promote:
+        champion_scores = _rescore_champion(
+            settings, registry, data, spec, config, cost_rates, folds_key, periods
+        )
+    return _finish(
+        registry, m, version, run.run_id, False, data.source, len(dataset), promote, champion_scores
+    )
+
+
+def _rescore_champion(
+    settings: Settings,
+    registry: ModelRegistry,
+    data: TrainingFrame,
+    spec: WalkForwardSpec,
+    config: TrainingConfig,
+    cost_rates: dict[str, float],
+    folds_key: str,
+    periods: float,
+) -> CandidateScores | None:
+    """The champion's configuration retrained on the challenger's folds, when its stored
+    scores were made on other folds (older data): the gate then compares like with like.
+
+    None when there is no champion, its scores already match, or its features differ (the
+    gate then refuses as not comparable).
+    """
+    from dataclasses import replace
+
+    from mlflow import MlflowClient
+
+    from quantdesk.features.datasets import WindowConfig, build_windows_cached
+    from quantdesk.models.promotion_gate import CandidateScores
+    from quantdesk.models.registry import CHAMPION, load_hybrid
+    from quantdesk.models.training import train_walk_forward
+
+    name = settings.models.registered_name
+    champion = next((v for v in registry.versions(name) if CHAMPION in v.aliases), None)
+    if champion is None or champion.scores is None or champion.scores.folds_key == folds_key:
+        return None
+    loaded = load_hybrid(settings, name, CHAMPION)
+    if loaded.model.features != data.features:
+        return None
+    run_id = champion.tags.get("run_id") or champion.run_id
+    params = MlflowClient().get_run(run_id).data.params if run_id else {}
+    learning_rate = float(params.get("train.learning_rate", config.learning_rate))
+    window = WindowConfig(loaded.model.window, data.features, time_column="open_time")
+    dataset = build_windows_cached(
+        data.frame, data.labels, window, settings.home / "cache" / "datasets"
+    )
+    result = train_walk_forward(
+        dataset,
+        spec,
+        loaded.model.architecture,
+        replace(config, learning_rate=learning_rate),
+        cost_rates,
+        periods_per_year=periods,
+    )
+    _log.info("train_hybrid.champion_rescored", version=champion.version, ic=result.report.ic)
+    return CandidateScores("ic", result.fold_metric("ic"), folds_key, result.report.ece)
 
 
 def _finish(
@@ -176,6 +237,7 @@ def _finish(
     source: str,
     samples: int,
     promote: bool,
+    champion_scores: CandidateScores | None = None,
 ) -> TrainHybridSummary:
     """Optionally run the gate, then summarise from what MLflow recorded for the run."""
     from mlflow import MlflowClient
@@ -190,7 +252,7 @@ def _finish(
         if CHAMPION in registry.version(m.registered_name, version).aliases:
             promoted, reasons = True, ("already the champion",)
         else:
-            decision = registry.promote(m.registered_name, criteria, version)
+            decision = registry.promote(m.registered_name, criteria, version, champion_scores)
             promoted, reasons = decision.promote, decision.reasons
     metrics = MlflowClient().get_run(run_id).data.metrics
     info = registry.version(m.registered_name, version)
