@@ -9,11 +9,10 @@ never sees an index close published after its own bar. The benchmark itself gets
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from quantdesk.features.indicators import log_return
 from quantdesk.features.panel import FloatArray, Panel
-from quantdesk.features.windows import lag, safe_divide
+from quantdesk.features.windows import lag, rolling_cov, safe_divide
 
 CROSS_WINDOW = 60
 
@@ -32,16 +31,12 @@ def correlation_and_beta(panel: Panel) -> tuple[FloatArray, FloatArray]:
     """(correlation, beta) over the trailing ``CROSS_WINDOW`` bars; NaN if the index is flat."""
 
     def compute() -> tuple[FloatArray, FloatArray]:
-        own = pd.DataFrame(log_return(panel), copy=False)
-        bench = pd.DataFrame(benchmark_log_return(panel), copy=False)
-        rolling_own = own.rolling(CROSS_WINDOW, min_periods=CROSS_WINDOW)
-        rolling_bench = bench.rolling(CROSS_WINDOW, min_periods=CROSS_WINDOW)
-        cov = rolling_own.cov(bench).to_numpy(dtype=np.float64)
-        var_own = rolling_own.var().to_numpy(dtype=np.float64)
-        var_bench = rolling_bench.var().to_numpy(dtype=np.float64)
-        with np.errstate(invalid="ignore"):
-            corr = safe_divide(cov, np.sqrt(var_own * var_bench))
-        return np.clip(corr, -1.0, 1.0), safe_divide(cov, var_bench)
+        own, bench = log_return(panel), benchmark_log_return(panel)
+        cov = rolling_cov(own, bench, CROSS_WINDOW)
+        own_var = np.clip(rolling_cov(own, own, CROSS_WINDOW), 0.0, None)
+        bench_var = np.clip(rolling_cov(bench, bench, CROSS_WINDOW), 0.0, None)
+        corr = safe_divide(cov, np.sqrt(own_var * bench_var))
+        return np.clip(corr, -1.0, 1.0), safe_divide(cov, bench_var)
 
     result: tuple[FloatArray, FloatArray] = panel.cached("cross_asset", compute)
     return result

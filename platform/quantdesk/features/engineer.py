@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
-from quantdesk.data.bars import normalize_bar_frame
+from quantdesk.data.bars import BAR_COLUMNS, normalize_bar_frame
 from quantdesk.domain import InvalidInputError
 from quantdesk.features.labels import Labels
 from quantdesk.features.names import ENTITY_JOIN_KEY, EVENT_TIMESTAMP
-from quantdesk.features.panel import build_panel
+from quantdesk.features.panel import build_panel, utc_nanos
 from quantdesk.features.registry import FEATURE_SPECS, LABEL_PREFIX, FeatureSpec
 
 __all__ = ["KEY_COLUMNS", "compute_features", "refuse_labels"]
@@ -40,6 +41,23 @@ def refuse_labels(frame: object) -> None:
         raise InvalidInputError(
             f"label columns must never reach the feature builder: {', '.join(leaked)}"
         )
+
+
+def _canonical(bars: pd.DataFrame) -> pd.DataFrame:
+    """The bars in canonical form, sorted; skips the full normalisation when already there."""
+    expected = normalize_bar_frame(bars.head(0)).dtypes if len(bars) else None
+    if expected is None or list(bars.columns) != list(BAR_COLUMNS):
+        return normalize_bar_frame(bars)
+    if not bars.dtypes.equals(expected):
+        return normalize_bar_frame(bars)
+    codes = pd.factorize(bars["symbol"], sort=True)[0]
+    times = utc_nanos(bars["open_time"])
+    same = codes[1:] == codes[:-1]
+    ordered = bool(np.all((codes[1:] > codes[:-1]) | (same & (times[1:] > times[:-1]))))
+    if ordered:
+        return bars.reset_index(drop=True)
+    order = np.lexsort((times, codes))
+    return bars.iloc[order].reset_index(drop=True)
 
 
 def _specs(features: Sequence[str] | None) -> list[FeatureSpec]:
@@ -62,18 +80,18 @@ def compute_features(
     ``None`` leaves them NaN. ``features`` picks a subset (default: all, in names order).
     """
     refuse_labels(bars)
-    bars = normalize_bar_frame(bars)
+    bars = _canonical(bars)
     specs = _specs(features)
     panel = build_panel(bars, benchmark_symbol)
     known = panel.known_at[panel.rows, panel.cols]
     out = pd.DataFrame(
         {
-            ENTITY_JOIN_KEY: bars["symbol"].astype("string").to_numpy(),
-            "open_time": bars["open_time"].to_numpy(),
-            EVENT_TIMESTAMP: pd.to_datetime(known, utc=True),
+            ENTITY_JOIN_KEY: bars["symbol"].astype("string"),
+            "open_time": bars["open_time"],
+            EVENT_TIMESTAMP: pd.Series(
+                pd.DatetimeIndex(known.view("datetime64[ns]")).tz_localize("UTC"), index=bars.index
+            ),
         }
     )
-    out[ENTITY_JOIN_KEY] = out[ENTITY_JOIN_KEY].astype("string")
-    out["open_time"] = pd.to_datetime(out["open_time"], utc=True)
     columns = {spec.name: panel.flatten(spec.compute(panel)) for spec in specs}
     return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)

@@ -89,7 +89,9 @@ def macd(panel: Panel) -> tuple[FloatArray, FloatArray, FloatArray]:
         fast = ewm_mean(panel.close, 2.0 / (MACD_FAST + 1), min_periods=MACD_FAST)
         slow = ewm_mean(panel.close, 2.0 / (MACD_SLOW + 1), min_periods=MACD_SLOW)
         line = fast - slow
-        signal = ewm_mean(line, 2.0 / (MACD_SIGNAL + 1), min_periods=MACD_SIGNAL)
+        signal = ewm_mean(
+            line, 2.0 / (MACD_SIGNAL + 1), start=MACD_SLOW - 1, min_periods=MACD_SIGNAL
+        )
         return line, signal, line - signal
 
     result: tuple[FloatArray, FloatArray, FloatArray] = panel.cached("macd", compute)
@@ -127,7 +129,7 @@ def average_true_range(panel: Panel, window: int = ATR_WINDOW) -> FloatArray:
     if tr.shape[0] >= window:
         seeded[window - 1] = rolling_mean(tr[:window], window)[window - 1]
         seeded[window:] = tr[window:]
-    return ewm_mean(seeded, 1.0 / window)
+    return ewm_mean(seeded, 1.0 / window, start=window - 1)
 
 
 def atr_fraction(panel: Panel) -> FloatArray:

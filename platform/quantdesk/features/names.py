@@ -1,7 +1,9 @@
 """Feature names and feature views shared by code and the Feast repo: the one list of record.
 
 ``feature_repo/`` declares exactly these views and fields, and a test checks both agree, so a
-model never asks the online store for a feature that is not served.
+model never asks the online store for a feature that is not served. How each feature is
+computed, and the look-back it declares, is in :mod:`quantdesk.features.registry`, which
+refuses to load if it and this list disagree.
 
 The offline store written by ``quantdesk features build`` holds one Parquet file per view at
 ``<home>/features/offline/<view>.parquet`` with the columns ``symbol`` (string),

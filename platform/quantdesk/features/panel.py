@@ -74,12 +74,20 @@ def _grid(
     return grid
 
 
-def _positions(symbols: npt.NDArray[Any]) -> tuple[IntArray, IntArray, tuple[str, ...]]:
-    """Row (bar index within its symbol) and column (symbol index) of sorted bars."""
-    names, starts, counts = np.unique(symbols, return_index=True, return_counts=True)
-    cols = np.repeat(np.arange(len(names), dtype=np.int64), counts)
-    rows = np.arange(len(symbols), dtype=np.int64) - np.repeat(starts.astype(np.int64), counts)
+def _positions(symbols: pd.Series) -> tuple[IntArray, IntArray, tuple[str, ...]]:
+    """Row (bar index within its symbol) and column (symbol index) of bars sorted by symbol."""
+    codes, names = pd.factorize(symbols, sort=False)
+    cols = codes.astype(np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(cols)) + 1].astype(np.int64)
+    counts = np.diff(np.r_[starts, len(cols)])
+    rows = np.arange(len(cols), dtype=np.int64) - np.repeat(starts, counts)
     return rows, cols, tuple(str(n) for n in names)
+
+
+def utc_nanos(times: pd.Series) -> IntArray:
+    """Nanoseconds since the epoch of a UTC datetime column, without boxing each value."""
+    out: IntArray = pd.DatetimeIndex(times).as_unit("ns").asi8
+    return out
 
 
 def _known_at(
@@ -94,9 +102,7 @@ def _known_at(
 
 def _as_of_close(bench: pd.DataFrame, known_at: IntArray) -> FloatArray:
     """The benchmark's last close known at each cell's ``known_at`` (NaN before its first)."""
-    bench_known = np.maximum.accumulate(
-        bench["available_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    )
+    bench_known = np.maximum.accumulate(utc_nanos(bench["available_at"]))
     closes = bench["close"].to_numpy(dtype=np.float64)
     index = np.searchsorted(bench_known, known_at, side="right") - 1
     aligned = np.where(index >= 0, closes[np.clip(index, 0, None)], np.nan)
@@ -118,10 +124,9 @@ def build_panel(bars: pd.DataFrame, benchmark_symbol: str | None) -> Panel:
     values = bars[["open", "high", "low", "close", "volume"]].to_numpy(dtype=np.float64)
     if not np.isfinite(values).all():
         raise InvalidInputError("bar frame has missing or infinite prices or volumes")
-    symbols = bars["symbol"].to_numpy(dtype=object)
-    rows, cols, names = _positions(symbols)
+    rows, cols, names = _positions(bars["symbol"])
     shape = (int(rows.max()) + 1 if len(rows) else 0, len(names))
-    available = bars["available_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    available = utc_nanos(bars["available_at"])
     known_at = _known_at(available, rows, cols, shape)
     benchmark: FloatArray | None = None
     if benchmark_symbol is not None:

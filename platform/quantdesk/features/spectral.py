@@ -14,10 +14,11 @@ Choices:
   ``wavelet_energy_l{j}`` is the share of that energy in detail level ``j``: level 1 holds
   moves over ~2 bars, level 2 ~4 bars, level 3 ~8 bars; the rest sits in the approximation.
   Shares are scale free, so they compare across assets of different volatility.
-- **Fourier**: the window is demeaned and Hann-tapered (less leakage between bins), then
-  ``fourier_dominant_period`` is 64 / k of the strongest non-zero frequency bin ``k``, in
-  bars, and ``fourier_spectral_entropy`` is the Shannon entropy of the normalised power
-  spectrum divided by log(32), in [0, 1]: 1 for white noise, near 0 for a pure cycle.
+- **Fourier**: the window is demeaned and tapered with a periodic Hann window (less leakage
+  between bins), then ``fourier_dominant_period`` is 64 / k of the strongest non-zero
+  frequency bin ``k``, in bars, and ``fourier_spectral_entropy`` is the Shannon entropy of
+  the normalised power spectrum divided by log(32), in [0, 1]: 1 for white noise, near 0
+  for a pure cycle.
 - A window with no variation (zero energy) gives NaN.
 """
 
@@ -68,17 +69,22 @@ def _wavelet_shares(block: FloatArray) -> list[FloatArray]:
     return details
 
 
+_HANN = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(SPECTRAL_WINDOW) / SPECTRAL_WINDOW)
+
+
 def _fourier_shape(block: FloatArray) -> list[FloatArray]:
-    centered = block - block.mean(axis=-1, keepdims=True)
-    power = np.abs(np.fft.rfft(centered * np.hanning(SPECTRAL_WINDOW), axis=-1)[..., 1:]) ** 2
+    # Demeaning only moves bin 1 of a periodic-Hann spectrum (the taper's own spectrum is
+    # n/2 at bin 0, -n/4 at bin 1, 0 above), so it is applied there instead of on every sample.
+    spectrum = np.fft.rfft(block * _HANN, axis=-1)[..., 1:]
+    spectrum[..., 0] += block.mean(axis=-1) * (SPECTRAL_WINDOW / 4.0)
+    power = spectrum.real**2 + spectrum.imag**2
     total = power.sum(axis=-1)
     valid = total > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         share = power / total[..., None]
-        entropy = -np.sum(np.where(share > 0, share * np.log(share), 0.0), axis=-1)
+        entropy = -np.sum(share * np.log(np.where(share > 0, share, 1.0)), axis=-1)
     entropy = np.where(valid, entropy / np.log(power.shape[-1]), np.nan)
     period = np.where(valid, SPECTRAL_WINDOW / (np.argmax(power, axis=-1) + 1.0), np.nan)
-    period = np.where(np.isnan(total), np.nan, period)
     return [period, entropy]
 
 
