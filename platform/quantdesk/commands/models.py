@@ -116,7 +116,7 @@ def tune_hybrid_command(
     source: SourceOption = "auto",
 ) -> None:
     """Sweep architecture, window and learning rate on walk-forward validation (ASHA)."""
-    from quantdesk.pipelines.tune_hybrid import tune_hybrid
+    from quantdesk.pipelines.train_hybrid import tune_hybrid
 
     summary = tune_hybrid(
         current_settings(),

@@ -11,6 +11,7 @@ restores the one before. Nothing here is specific to the hybrid except :func:`lo
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -160,9 +161,17 @@ class ModelRegistry:
         return version
 
     def promote(
-        self, name: str, criteria: GateCriteria, version: int | None = None
+        self,
+        name: str,
+        criteria: GateCriteria,
+        version: int | None = None,
+        champion_scores: CandidateScores | None = None,
     ) -> GateDecision:
-        """Run the gate for ``version`` (default: the challenger) against the champion."""
+        """Run the gate for ``version`` (default: the challenger) against the champion.
+
+        ``champion_scores`` replaces the champion's stored scores when the caller re-scored
+        the champion on the challenger's folds (the stored ones were made on older data).
+        """
         candidate = (
             self.by_alias(name, CHALLENGER) if version is None else self.version(name, version)
         )
@@ -171,15 +180,15 @@ class ModelRegistry:
         champion = self._champion_or_none(name)
         if champion is not None and champion.version == candidate.version:
             raise InvalidInputError(f"{name} v{candidate.version} is already the champion")
-        decision = decide_promotion(
-            candidate.scores, champion.scores if champion is not None else None, criteria
-        )
+        stored = champion.scores if champion is not None else None
+        decision = decide_promotion(candidate.scores, champion_scores or stored, criteria)
         payload = {
             "version": candidate.version,
             "champion_version": champion.version if champion is not None else None,
             "metric": criteria.metric,
             "margin": criteria.margin,
             "max_ece": criteria.max_ece,
+            "champion_rescored": champion_scores is not None,
             **decision.as_payload(),
         }
         if decision.promote:
@@ -237,7 +246,9 @@ def load_hybrid(settings: Settings, name: str, alias: str = CHAMPION) -> LoadedH
 
     registry = ModelRegistry(settings)
     info = registry.by_alias(name, alias)
-    loaded = mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
+    with warnings.catch_warnings():  # the wrapper's ``Any`` type hints: the signature rules
+        warnings.simplefilter("ignore", UserWarning)
+        loaded = mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
     # Logged from code, MLflow runs its own copy of the wrapper class: check what it holds.
     wrapped = loaded.unwrap_python_model()
     model = getattr(wrapped, "model", None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -170,7 +171,12 @@ class TrainingRun:
         from quantdesk.models import hybrid_pyfunc
 
         metadata = {"data_hash": data_hash, "config_hash": config_hash, "run_id": self.run_id}
-        with tempfile.TemporaryDirectory(prefix="quantdesk-bundle-") as folder:
+        # MLflow warns that an ``Any`` type hint gives no schema: the signature below does.
+        with (
+            tempfile.TemporaryDirectory(prefix="quantdesk-bundle-") as folder,
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore", UserWarning)
             bundle = save_bundle(model, Path(folder) / "bundle", metadata)
             info = mlflow.pyfunc.log_model(
                 name=MODEL_ARTIFACT,

@@ -190,20 +190,26 @@ def train_walk_forward(
     *,
     checkpoint_dir: Path | None = None,
     on_epoch: EpochCallback | None = None,
+    on_fold: Callable[[FoldOutcome], None] | None = None,
     periods_per_year: float = 252.0,
 ) -> WalkForwardResult:
-    """Train one model per fold of ``spec`` over ``dataset``; score every test window."""
+    """Train one model per fold of ``spec`` over ``dataset``; score every test window.
+
+    ``on_fold`` sees each finished fold in order (the tuner reports and prunes there).
+    """
     if architecture.n_features != len(dataset.feature_names):
         raise InvalidInputError(
             f"architecture expects {architecture.n_features} features, "
             f"the dataset has {len(dataset.feature_names)}"
         )
     folds = walk_forward_splits(dataset.n_times, spec)
-    outcomes = [
-        _train_fold(dataset, fold, architecture, config, cost_rates, checkpoint_dir, on_epoch,
-                    periods_per_year)
-        for fold in folds
-    ]  # fmt: skip
+    outcomes: list[FoldOutcome] = []
+    for fold in folds:
+        outcome = _train_fold(dataset, fold, architecture, config, cost_rates, checkpoint_dir,
+                              on_epoch, periods_per_year)  # fmt: skip
+        outcomes.append(outcome)
+        if on_fold is not None:
+            on_fold(outcome)
     indices = np.concatenate([o.test_indices for o in outcomes])
     probabilities = np.concatenate([o.probabilities for o in outcomes])
     forecast = np.concatenate([o.forecast for o in outcomes])

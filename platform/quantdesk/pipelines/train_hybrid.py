@@ -23,11 +23,14 @@ from quantdesk.features.names import FEATURE_SERVICES
 from quantdesk.structured_logging import get_logger
 
 if TYPE_CHECKING:
-    from quantdesk.models.lake_training_data import FeatureSource
+    from quantdesk.features.splits import WalkForwardSpec
+    from quantdesk.models.lake_training_data import FeatureSource, TrainingFrame
+    from quantdesk.models.promotion_gate import CandidateScores
     from quantdesk.models.registry import ModelRegistry
+    from quantdesk.models.training import TrainingConfig
     from quantdesk.store.operational_store import OperationalStore
 
-__all__ = ["TrainHybridSummary", "train_hybrid"]
+__all__ = ["TrainHybridSummary", "TuneHybridSummary", "train_hybrid", "tune_hybrid"]
 
 _log = get_logger(__name__)
 TRAINING_KEY_TAG = "quantdesk.training_key"
@@ -150,7 +153,12 @@ def train_hybrid(
             periods_per_year=periods,
         )
         baselines = run_baselines(
-            dataset, spec, cost_rates, seed=settings.seed, periods_per_year=periods
+            dataset,
+            spec,
+            cost_rates,
+            seed=settings.seed,
+            periods_per_year=periods,
+            threads=settings.torch_threads,
         )
         for baseline in baselines:
             run.log_report(f"baseline.{baseline.name}", baseline.report)
@@ -159,7 +167,65 @@ def train_hybrid(
     version = registry.register(
         m.registered_name, model_uri, scores, {TRAINING_KEY_TAG: key, "run_id": run.run_id}
     )
-    return _finish(registry, m, version, run.run_id, False, data.source, len(dataset), promote)
+    champion_scores = None
+    if promote:
+        champion_scores = _rescore_champion(
+            settings, registry, data, spec, config, cost_rates, folds_key, periods
+        )
+    return _finish(
+        registry, m, version, run.run_id, False, data.source, len(dataset), promote, champion_scores
+    )
+
+
+def _rescore_champion(
+    settings: Settings,
+    registry: ModelRegistry,
+    data: TrainingFrame,
+    spec: WalkForwardSpec,
+    config: TrainingConfig,
+    cost_rates: dict[str, float],
+    folds_key: str,
+    periods: float,
+) -> CandidateScores | None:
+    """The champion's configuration retrained on the challenger's folds, when its stored
+    scores were made on other folds (older data): the gate then compares like with like.
+
+    None when there is no champion, its scores already match, or its features differ (the
+    gate then refuses as not comparable).
+    """
+    from dataclasses import replace
+
+    from mlflow import MlflowClient
+
+    from quantdesk.features.datasets import WindowConfig, build_windows_cached
+    from quantdesk.models.promotion_gate import CandidateScores
+    from quantdesk.models.registry import CHAMPION, load_hybrid
+    from quantdesk.models.training import train_walk_forward
+
+    name = settings.models.registered_name
+    champion = next((v for v in registry.versions(name) if CHAMPION in v.aliases), None)
+    if champion is None or champion.scores is None or champion.scores.folds_key == folds_key:
+        return None
+    loaded = load_hybrid(settings, name, CHAMPION)
+    if loaded.model.features != data.features:
+        return None
+    run_id = champion.tags.get("run_id") or champion.run_id
+    params = MlflowClient().get_run(run_id).data.params if run_id else {}
+    learning_rate = float(params.get("train.learning_rate", config.learning_rate))
+    window = WindowConfig(loaded.model.window, data.features, time_column="open_time")
+    dataset = build_windows_cached(
+        data.frame, data.labels, window, settings.home / "cache" / "datasets"
+    )
+    result = train_walk_forward(
+        dataset,
+        spec,
+        loaded.model.architecture,
+        replace(config, learning_rate=learning_rate),
+        cost_rates,
+        periods_per_year=periods,
+    )
+    _log.info("train_hybrid.champion_rescored", version=champion.version, ic=result.report.ic)
+    return CandidateScores("ic", result.fold_metric("ic"), folds_key, result.report.ece)
 
 
 def _finish(
@@ -171,6 +237,7 @@ def _finish(
     source: str,
     samples: int,
     promote: bool,
+    champion_scores: CandidateScores | None = None,
 ) -> TrainHybridSummary:
     """Optionally run the gate, then summarise from what MLflow recorded for the run."""
     from mlflow import MlflowClient
@@ -185,7 +252,7 @@ def _finish(
         if CHAMPION in registry.version(m.registered_name, version).aliases:
             promoted, reasons = True, ("already the champion",)
         else:
-            decision = registry.promote(m.registered_name, criteria, version)
+            decision = registry.promote(m.registered_name, criteria, version, champion_scores)
             promoted, reasons = decision.promote, decision.reasons
     metrics = MlflowClient().get_run(run_id).data.metrics
     info = registry.version(m.registered_name, version)
@@ -223,3 +290,89 @@ def _audit_store(settings: Settings) -> OperationalStore:
     store = OperationalStore.from_settings(settings)
     store.upgrade()
     return store
+
+
+@dataclass(frozen=True, slots=True)
+class TuneHybridSummary:
+    """A sweep: how many trials ran, how many ran every fold, and the best by validation."""
+
+    run_id: str
+    trials: int
+    completed: int
+    best_score: float
+    best_config: dict[str, Any]
+
+
+def tune_hybrid(
+    settings: Settings,
+    start: datetime,
+    end: datetime,
+    *,
+    trials: int,
+    symbols: tuple[str, ...] | None = None,
+    as_of: datetime | None = None,
+    source: FeatureSource = "auto",
+) -> TuneHybridSummary:
+    """Ray Tune (ASHA) sweep on the walk-forward validation score, tracked in MLflow.
+
+    Pass ``best_config`` as ``overrides`` to :func:`train_hybrid` to train the winner.
+    """
+    import mlflow
+
+    from quantdesk.backtest.costs import CostModel
+    from quantdesk.models.lake_training_data import load_training_frame
+    from quantdesk.models.tracking import TrainingRun, flat_params
+    from quantdesk.models.training import walk_forward_spec_from_settings
+    from quantdesk.models.tuning import TuneSpace, trials_table, tune_hybrid_search
+
+    start, end = require_utc(start, "start"), require_utc(end, "end")
+    if start >= end:
+        raise InvalidDateRangeError(f"empty or reversed range: start {start} >= end {end}")
+    chosen = tuple(symbols or settings.universe)
+    data = load_training_frame(
+        settings, chosen, start, end, FEATURE_SERVICES["hybrid_v1"], as_of=as_of, source=source
+    )
+    present = tuple(sorted(set(data.frame["symbol"])))
+    cost_model = CostModel.from_settings(present, settings.costs)
+    cost_rates = dict(zip(cost_model.symbols, cost_model.linear_rate.tolist(), strict=True))
+    spec = walk_forward_spec_from_settings(settings)
+    space = TuneSpace()
+    with TrainingRun(
+        settings, f"{settings.models.experiment}-tuning", f"tune-{utc_now():%Y%m%dT%H%M%S}"
+    ) as run:
+        result = tune_hybrid_search(
+            settings,
+            data.frame,
+            data.labels,
+            data.features,
+            spec,
+            cost_rates,
+            trials=trials,
+            space=space,
+        )
+        completed = sum(1 for t in result.trials if t.folds_completed == spec.n_folds)
+        run.log_params(
+            {
+                "tune.trials": str(trials),
+                "tune.scheduler": "ASHA",
+                **flat_params("space", asdict(space)),
+                **flat_params("split", asdict(spec)),
+            }
+        )
+        mlflow.log_metrics(
+            {
+                "trial_count": len(result.trials),
+                "trials_completed": completed,
+                "best_validation_score": result.best.validation_score,
+            }
+        )
+        mlflow.log_dict(result.best_overrides(), "best_overrides.json")
+        mlflow.log_table(trials_table(result), "trials.json")
+    _log.info("tune_hybrid.done", trials=len(result.trials), best=result.best.validation_score)
+    return TuneHybridSummary(
+        run.run_id,
+        len(result.trials),
+        completed,
+        result.best.validation_score,
+        result.best_overrides(),
+    )

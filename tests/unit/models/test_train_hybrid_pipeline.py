@@ -105,3 +105,21 @@ def test_cli_models_list_show_and_rollback_without_history(
     assert json.loads(shown.stdout)["scores"]["fold_scores"] == list(summary.fold_ic)
     assert rollback.returncode == 1 and "no previous champion" in rollback.stderr
     assert bad_date.returncode == 2 and "--start" in bad_date.stderr
+
+
+def test_train_hybrid_on_other_data_rescores_the_champion_on_the_new_folds(
+    trained: tuple[Path, TrainHybridSummary],
+) -> None:
+    # Arrange: another span means other folds, where the champion's stored scores don't apply.
+    home, first = trained
+    settings = _settings(home)
+
+    # Act
+    second = train_hybrid(settings, START, datetime(2016, 12, 1, tzinfo=UTC), promote=True)
+
+    # Assert
+    assert second.version == first.version + 1 and not second.reused
+    assert not any("not comparable" in r for r in second.reasons)
+    last = OperationalStore.from_settings(settings).list_audit_events("model:quantdesk-hybrid")[-1]
+    assert last.action in {"model.promoted", "model.promotion_refused"}
+    assert last.payload["champion_rescored"] is True
