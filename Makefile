@@ -22,6 +22,10 @@ $(STAMP): requirements/lock.txt pyproject.toml
 demo: setup
 	$(BIN)/quantdesk info
 	$(BIN)/quantdesk db upgrade
+	$(BIN)/quantdesk ingest --source embedded
+	$(BIN)/quantdesk ingest --source bundled --symbols EUR-USD --granularity 1h \
+		--start 2017-01-01 --end 2018-01-01
+	$(BIN)/quantdesk data coverage
 
 test: setup
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15

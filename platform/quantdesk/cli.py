@@ -18,8 +18,11 @@ from quantdesk.commands import backup as backup_commands
 from quantdesk.commands import data as data_commands
 from quantdesk.commands import features as features_commands
 from quantdesk.commands import models as models_commands
+from quantdesk.commands import portfolio as portfolio_commands
+from quantdesk.commands import risk as risk_commands
 from quantdesk.commands import rl as rl_commands
 from quantdesk.commands.context import console, current_settings, state
+from quantdesk.commands.ingest import ingest
 from quantdesk.config import load_settings
 from quantdesk.domain.errors import ConfigurationError, InvalidInputError, QuantdeskError
 from quantdesk.structured_logging import configure_logging, get_logger
@@ -41,6 +44,9 @@ app.add_typer(models_commands.tune_app, name="tune")
 app.add_typer(models_commands.models_app, name="models")
 app.add_typer(rl_commands.app, name="rl")
 rl_commands.register(models_commands.train_app, models_commands.tune_app)
+app.add_typer(risk_commands.app, name="risk")
+app.add_typer(portfolio_commands.app, name="portfolio")
+app.command()(ingest)
 
 log = get_logger("quantdesk.cli")
 

@@ -7,6 +7,7 @@ writes lives under ``home``, so a user can see, back up and delete the whole sta
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -122,34 +123,57 @@ class ModelSettings(BaseModel):
     tune_trials: int = Field(default=8, ge=1)
 
 
-class LabelSettings(BaseModel):
-    """Training targets: forward return over ``horizon`` bars, flat when |return| is small.
+class RiskSettings(BaseModel):
+    """Pre-trade limits and risk-report parameters. Notionals are in account currency;
+    exposure, concentration, daily loss and drawdown are fractions of equity."""
 
-    A return is flat when ``|r| < flat_k * sigma * sqrt(horizon)``, sigma being the trailing
-    ``vol_window``-bar standard deviation of log returns known at the label's start bar.
-    """
+    max_order_notional: float = Field(default=250_000.0, gt=0)
+    max_position_notional: float = Field(default=500_000.0, gt=0)
+    max_gross_exposure: float = Field(default=2.0, gt=0)
+    max_net_exposure: float = Field(default=1.0, gt=0)
+    max_concentration: float = Field(default=0.35, gt=0)
+    price_collar_bps: float = Field(default=500.0, gt=0)
+    max_orders_per_minute: int = Field(default=60, ge=1)
+    max_daily_loss: float = Field(default=0.03, gt=0, lt=1)
+    max_drawdown: float = Field(default=0.15, gt=0, lt=1)
+    restricted_symbols: tuple[str, ...] = ()
+    var_confidence: float = Field(default=0.99, gt=0.5, lt=1)
+    var_limit: float = Field(default=0.05, gt=0, lt=1)
+    ewma_lambda: float = Field(default=0.94, gt=0, lt=1)
+    monte_carlo_paths: int = Field(default=20_000, ge=1000)
+    lookback_days: int = Field(default=500, ge=30)
 
-    horizon: int = Field(default=1, ge=1)
-    flat_k: float = Field(default=0.5, ge=0.0)
-    vol_window: int = Field(default=20, ge=2)
-
-
-class FeatureSettings(BaseModel):
-    """Feature building. Indicator windows are part of each feature's name, so not tunable.
-
-    ``warmup_days`` of history before ``start`` are read so windows and exponential filters
-    are warm by the first row written.
-    """
-
-    benchmark_symbol: str = "SPX"
-    warmup_days: int = Field(default=400, ge=0)
-    labels: LabelSettings = LabelSettings()
-
-    @field_validator("benchmark_symbol")
+    @field_validator("restricted_symbols")
     @classmethod
-    def _check_benchmark(cls, value: str) -> str:
-        validate_canonical_symbol(value)
+    def _check_restricted(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for symbol in value:
+            validate_canonical_symbol(symbol)
         return value
+
+
+class PortfolioSettings(BaseModel):
+    """Optimizer bounds and rebalancing frictions (weights are fractions of equity)."""
+
+    min_weight: float = Field(default=0.0, ge=-1, le=1)
+    max_weight: float = Field(default=0.4, gt=0, le=1)
+    risk_aversion: float = Field(default=5.0, gt=0)
+    risk_free_rate: float = 0.0
+    periods_per_year: int = Field(default=252, ge=1)
+    max_turnover: float = Field(default=0.5, gt=0)
+    min_trade_weight: float = Field(default=0.005, ge=0)
+    cost_hurdle_multiple: float = Field(default=1.0, ge=0)
+
+
+class DecisionSettings(BaseModel):
+    """Rule thresholds and sizing of the decision engine (see quantdesk.decisions.engine)."""
+
+    min_confidence: float = Field(default=0.45, ge=0, le=1)
+    max_uncertainty: float = Field(default=0.5, gt=0)
+    target_volatility: float = Field(default=0.10, gt=0)
+    kelly_fraction: float = Field(default=0.5, gt=0, le=1)
+    max_abs_weight: float = Field(default=0.25, gt=0, le=1)
+    ml_blend: float = Field(default=0.5, ge=0, le=1)
+    bars_per_year: int = Field(default=252, ge=1)
 
 
 class CostSettings(BaseModel):
@@ -258,6 +282,73 @@ class RLSettings(BaseModel):
     promotion_margin: float = Field(default=0.05, ge=0.0)  # out-of-sample Sharpe units
 
 
+class EmbeddedDataSettings(BaseModel):
+    """The offline default market: which window ``make demo`` ingests and how the synthetic
+    part is generated. The window is where the bundled real equity history (to 2013-03-01)
+    overlaps; synthetic series (FX, crypto) are generated over the same dates."""
+
+    start: date = date(2008, 1, 2)
+    end: date = date(2013, 3, 1)
+    synthetic_first_year: int = Field(default=2008, ge=1990, le=2049)
+
+    @model_validator(mode="after")
+    def _check_window(self) -> EmbeddedDataSettings:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} must be after start {self.start}")
+        if self.start.year < self.synthetic_first_year:
+            raise ValueError("start must not be before synthetic_first_year")
+        return self
+
+
+class QualitySettings(BaseModel):
+    """The quality gate: a batch with any series scoring below ``min_score`` is quarantined."""
+
+    min_score: float = Field(default=0.9, ge=0.0, le=1.0)
+
+
+class FeastSettings(BaseModel):
+    """Feast feature store: SQLite online store by default, Redis (``redis_url``) in production.
+
+    ``repo_dir`` holds the declarations and feature_store*.yaml; unset, it is the
+    ``feature_repo/`` folder of the source tree. ``project`` namespaces the registry and the
+    online keys, so two deployments can share one Redis.
+    """
+
+    project: str = Field(default="quantdesk", pattern=r"^[A-Za-z0-9][A-Za-z0-9_]*$")
+    online_store: Literal["sqlite", "redis"] = "sqlite"
+    repo_dir: Path | None = None
+
+
+class LabelSettings(BaseModel):
+    """Training targets: forward return over ``horizon`` bars, flat when |return| is small.
+
+    A return is flat when ``|r| < flat_k * sigma * sqrt(horizon)``, sigma being the trailing
+    ``vol_window``-bar standard deviation of log returns known at the label's start bar.
+    """
+
+    horizon: int = Field(default=1, ge=1)
+    flat_k: float = Field(default=0.5, ge=0.0)
+    vol_window: int = Field(default=20, ge=2)
+
+
+class FeatureSettings(BaseModel):
+    """Feature building. Indicator windows are part of each feature's name, so not tunable.
+
+    ``warmup_days`` of history before ``start`` are read so windows and exponential filters
+    are warm by the first row written.
+    """
+
+    benchmark_symbol: str = "SPX"
+    warmup_days: int = Field(default=400, ge=0)
+    labels: LabelSettings = LabelSettings()
+
+    @field_validator("benchmark_symbol")
+    @classmethod
+    def _check_benchmark(cls, value: str) -> str:
+        validate_canonical_symbol(value)
+        return value
+
+
 class Settings(BaseSettings):
     """Platform configuration. Construct through :func:`load_settings` to get clear errors."""
 
@@ -285,10 +376,16 @@ class Settings(BaseSettings):
     robinhood: RobinhoodSettings = RobinhoodSettings()
     retention: RetentionSettings = RetentionSettings()
     models: ModelSettings = ModelSettings()
-    features: FeatureSettings = FeatureSettings()
+    risk: RiskSettings = RiskSettings()
+    portfolio: PortfolioSettings = PortfolioSettings()
+    decisions: DecisionSettings = DecisionSettings()
     costs: CostSettings = CostSettings()
     backtest: BacktestSettings = BacktestSettings()
     rl: RLSettings = RLSettings()
+    embedded: EmbeddedDataSettings = EmbeddedDataSettings()
+    quality: QualitySettings = QualitySettings()
+    feast: FeastSettings = FeastSettings()
+    features: FeatureSettings = FeatureSettings()
 
     @field_validator("universe", mode="before")
     @classmethod

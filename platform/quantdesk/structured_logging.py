@@ -73,7 +73,10 @@ def configure_logging(
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers = [handler]
-    root.setLevel(level)
+    # Our loggers log at ``level``; third-party libraries only from WARNING up, because some
+    # (Great Expectations, Feast, Ray) log hundreds of INFO lines per call that bury ours.
+    root.setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    logging.getLogger("quantdesk").setLevel(level)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -28,7 +28,7 @@ def test_secrets_are_masked_in_log_lines() -> None:
     stream = io.StringIO()
     configure_logging("INFO", "json", stream=stream)
 
-    get_logger("t").info(
+    get_logger("quantdesk.venue").info(
         "venue.login",
         password="hunter2",
         api_key="key-123",
@@ -50,3 +50,15 @@ def test_level_filters_lower_severity() -> None:
     get_logger("t").warning("shown")
 
     assert [json.loads(x)["event"] for x in stream.getvalue().splitlines()] == ["shown"]
+
+
+def test_third_party_info_is_dropped_while_ours_is_kept() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", "json", stream=stream)
+
+    logging.getLogger("great_expectations.core").info("chatter")
+    logging.getLogger("great_expectations.core").warning("a real problem")
+    get_logger("quantdesk.pipelines").info("step.done")
+
+    events = [json.loads(x)["event"] for x in stream.getvalue().splitlines()]
+    assert events == ["a real problem", "step.done"]

@@ -128,6 +128,7 @@ def render_tearsheet(data: TearsheetInput) -> str:
     fold_rows = [
         [
             str(f.index),
+            f.strategy,
             f"{f.train_start:%Y-%m-%d} → {f.train_end:%Y-%m-%d}",
             f"{f.test_start:%Y-%m-%d} → {f.test_end:%Y-%m-%d}",
         ]
@@ -153,7 +154,7 @@ def render_tearsheet(data: TearsheetInput) -> str:
             "<h2>Cost sensitivity</h2>",
             _table(["costs", *_SENSITIVITY], sensitivity_rows),
             "<h2>Walk-forward folds</h2>",
-            _table(["fold", "train", "test"], fold_rows),
+            _table(["fold", "fitted", "train", "test"], fold_rows),
             *charts,
             "</body></html>",
         ]

@@ -9,14 +9,17 @@ strategy (hybrid, rl, ensemble) is one entry in :data:`STRATEGIES`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
+from quantdesk.backtest.costs import CostModel
 from quantdesk.backtest.market_panel import MarketPanel
-from quantdesk.config import Settings
+from quantdesk.backtest.metrics import sharpe_ratio
+from quantdesk.backtest.vectorized import simulate
+from quantdesk.config import CostSettings, Settings
 from quantdesk.domain import InvalidInputError
 
 
@@ -25,6 +28,11 @@ class Strategy(Protocol):
 
     @property
     def name(self) -> str: ...
+
+    @property
+    def trials(self) -> int:
+        """How many variants ``fit`` chooses among (priced in by the deflated Sharpe)."""
+        ...
 
     def fit(self, train: MarketPanel) -> Strategy:
         """A strategy ready to trade, learned from ``train`` only (may return ``self``)."""
@@ -60,6 +68,10 @@ class SmaCrossover:
     def name(self) -> str:
         return f"sma_{self.fast}_{self.slow}" + ("_ls" if self.allow_short else "")
 
+    @property
+    def trials(self) -> int:
+        return 1
+
     def fit(self, train: MarketPanel) -> SmaCrossover:
         return self
 
@@ -85,6 +97,10 @@ class BuyAndHold:
     def name(self) -> str:
         return "buy_and_hold"
 
+    @property
+    def trials(self) -> int:
+        return 1
+
     def fit(self, train: MarketPanel) -> BuyAndHold:
         return self
 
@@ -93,10 +109,66 @@ class BuyAndHold:
         return pd.DataFrame(self.gross / close.shape[1], index=close.index, columns=close.columns)
 
 
+@dataclass(frozen=True, slots=True)
+class SmaGridSearch:
+    """The SMA crossover whose windows are chosen on each training fold by net Sharpe.
+
+    ``fit`` backtests every (fast, slow) pair of the grid on the training bars with the
+    platform's costs (one vectorized run for the whole grid) and keeps the best; the test
+    bars then trade that pair. ``trials`` is the grid size, so the deflated Sharpe ratio
+    prices in the search.
+    """
+
+    costs: CostSettings
+    fast_windows: tuple[int, ...] = (5, 10, 20, 50)
+    slow_windows: tuple[int, ...] = (50, 100, 150, 200)
+    periods_per_year: int = 252
+    chosen: SmaCrossover | None = None
+
+    @property
+    def pairs(self) -> tuple[tuple[int, int], ...]:
+        return tuple((f, s) for f in self.fast_windows for s in self.slow_windows if f < s)
+
+    @property
+    def name(self) -> str:
+        return "sma_grid" if self.chosen is None else f"sma_grid({self.chosen.name})"
+
+    @property
+    def trials(self) -> int:
+        return len(self.pairs)
+
+    def fit(self, train: MarketPanel) -> SmaGridSearch:
+        if not self.pairs:
+            raise InvalidInputError("the SMA grid has no pair with fast < slow")
+        weights = np.stack(
+            [SmaCrossover(f, s).target_weights(train).to_numpy() for f, s in self.pairs], axis=1
+        )
+        model = CostModel.from_settings(train.symbols, self.costs)
+        equity = simulate(
+            train.open.to_numpy(dtype=np.float64),
+            train.close.to_numpy(dtype=np.float64),
+            weights,
+            model,
+        ).equity
+        returns = equity[1:] / equity[:-1] - 1.0
+        scores = [
+            sharpe_ratio(returns[:, k], self.periods_per_year) for k in range(returns.shape[1])
+        ]
+        best = int(np.argmax(np.where(np.isnan(scores), -np.inf, scores)))
+        fast, slow = self.pairs[best]
+        return replace(self, chosen=SmaCrossover(fast, slow))
+
+    def target_weights(self, panel: MarketPanel) -> pd.DataFrame:
+        if self.chosen is None:
+            raise InvalidInputError("sma_grid must be fitted on training bars before trading")
+        return self.chosen.target_weights(panel)
+
+
 StrategyFactory = Callable[[Settings], Strategy]
 
 STRATEGIES: dict[str, StrategyFactory] = {
     "sma": lambda s: SmaCrossover(fast=s.backtest.sma_fast, slow=s.backtest.sma_slow),
+    "sma_grid": lambda s: SmaGridSearch(s.costs, periods_per_year=s.backtest.periods_per_year),
     "buy_and_hold": lambda s: BuyAndHold(),
 }
 

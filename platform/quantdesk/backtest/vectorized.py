@@ -27,7 +27,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from quantdesk.backtest.costs import CostModel
+from quantdesk.backtest.costs import (
+    CostModel,
+    linear_rebalance_cost,
+    sum_symbols,
+    sum_symbols_into,
+)
 from quantdesk.backtest.market_panel import Fill, MarketPanel
 from quantdesk.domain import InvalidInputError
 
@@ -108,25 +113,43 @@ def _closed_form(
     costs: CostModel,
     initial_equity: float,
 ) -> SimulationArrays:
+    # Every pass writes into one of a few buffers, reused as they fall free: on a large grid
+    # the time goes to memory, and a fresh array costs its page faults (more than the math).
     before, after = _segment_returns(exec_price, close)
-    before, after = _expand(before, targets.ndim), _expand(after, targets.ndim)
+    ndim = targets.ndim
     held = _executed_targets(targets)
-    gain_after = np.sum(held * after, axis=-1)
-    end_weights = held * (1.0 + after) / (1.0 + gain_after)[..., None]
-    entering = np.zeros_like(held)
-    entering[1:] = end_weights[:-1]
-    gain_before = np.sum(entering * before, axis=-1)
-    drifted = entering * (1.0 + before) / (1.0 + gain_before)[..., None]
-    cost = costs.rebalance_cost(drifted, held)
-    growth = (1.0 + gain_before) * (1.0 - cost) * (1.0 + gain_after)
-    equity = initial_equity * np.cumprod(growth, axis=0)
-    previous = np.empty_like(equity)
-    previous[0] = initial_equity
-    previous[1:] = equity[:-1]
-    pre_trade = previous * (1.0 + gain_before)
-    traded = held * (1.0 - cost)[..., None] - drifted
-    paid = np.abs(traded) * costs.linear_rate * pre_trade[..., None]
-    units = held * ((1.0 - cost) * pre_trade)[..., None] / _expand(exec_price, targets.ndim)
+    # Weights at the end of each bar: w (1 + r_after) / (1 + Σ w r_after).
+    scratch = np.multiply(held, _expand(after, ndim))
+    growth = sum_symbols_into(scratch, np.empty(held.shape[:-1]))
+    growth += 1.0
+    np.multiply(held, _expand(1.0 + after, ndim), out=scratch)
+    scratch /= growth[..., None]
+    # Weights just before the next bar's trade: end weights drifted by r_before.
+    drifted = np.zeros_like(held)
+    np.multiply(scratch[:-1], _expand(before[1:], ndim), out=drifted[1:])
+    value_before = np.ones_like(growth)
+    value_before[1:] += sum_symbols(drifted[1:])
+    np.multiply(scratch[:-1], _expand(1.0 + before[1:], ndim), out=drifted[1:])
+    drifted[1:] /= value_before[1:, ..., None]
+    kept = linear_rebalance_cost(drifted, held, costs.linear_rate, scratch)
+    np.subtract(1.0, kept, out=kept)
+    # Equity: each bar grows by (1 + before) (1 - cost) (1 + after).
+    growth *= kept
+    growth *= value_before
+    equity = np.cumprod(growth, axis=0, out=growth)
+    equity *= initial_equity
+    pre_trade = np.empty_like(equity)
+    pre_trade[0] = initial_equity
+    pre_trade[1:] = equity[:-1]
+    pre_trade *= value_before
+    traded = np.multiply(held, kept[..., None], out=scratch)
+    traded -= drifted
+    paid = np.abs(traded)
+    paid *= costs.linear_rate
+    paid *= pre_trade[..., None]
+    kept *= pre_trade
+    units = np.multiply(held, kept[..., None], out=drifted)
+    units /= _expand(exec_price, ndim)
     return SimulationArrays(equity=equity, weights=held, traded=traded, costs=paid, units=units)
 
 
@@ -151,7 +174,7 @@ def _stepwise(
     end_weights = np.zeros(targets.shape[1:])
     cap = costs.volume_cap
     for t in range(1, targets.shape[0]):
-        gain_before = np.sum(end_weights * before[t], axis=-1)
+        gain_before = sum_symbols(end_weights * before[t])
         pre_trade = equity[t - 1] * (1.0 + gain_before)
         drifted = end_weights * (1.0 + before[t]) / (1.0 + gain_before)[..., None]
         limit = np.inf if cap is None else cap * volume[t] / pre_trade[..., None]
@@ -159,7 +182,7 @@ def _stepwise(
         for _ in range(100):
             change = np.clip(targets[t - 1] * (1.0 - cost)[..., None] - drifted, -limit, limit)
             size = np.abs(change)
-            updated = np.sum(size * costs.rate(size * pre_trade[..., None], volume[t]), axis=-1)
+            updated = sum_symbols(size * costs.rate(size * pre_trade[..., None], volume[t]))
             done = np.max(np.abs(updated - cost), initial=0.0) <= 1e-16
             cost = updated
             if done:
@@ -168,7 +191,7 @@ def _stepwise(
         size = np.abs(change)
         post_trade = pre_trade * (1.0 - cost)
         held = (drifted + change) / (1.0 - cost)[..., None]
-        gain_after = np.sum(held * after[t], axis=-1)
+        gain_after = sum_symbols(held * after[t])
         equity[t] = post_trade * (1.0 + gain_after)
         end_weights = held * (1.0 + after[t]) / (1.0 + gain_after)[..., None]
         weights[t], traded[t] = held, change

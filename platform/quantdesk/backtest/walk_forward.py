@@ -29,6 +29,7 @@ class FoldWindow:
     """Bar times of one fold: where the strategy learned and where it was tested."""
 
     index: int
+    strategy: str  # the fitted strategy's name (e.g. the windows a grid search chose)
     train_start: pd.Timestamp
     train_end: pd.Timestamp
     test_start: pd.Timestamp
@@ -85,6 +86,7 @@ def out_of_sample_targets(
         windows.append(
             FoldWindow(
                 index=fold.index,
+                strategy=fitted.name,
                 train_start=index[fold.train.start],
                 train_end=index[fold.train.stop - 1],
                 test_start=index[fold.test.start],
@@ -119,6 +121,7 @@ def cost_sensitivity(
     periods_per_year: int,
     fill: Fill = "open",
     trials: int = 1,
+    risk_free_rate: float = 0.0,
 ) -> dict[float, PerformanceMetrics]:
     """The same out-of-sample weights traded with every cost multiplied by each scale."""
     return {
@@ -127,6 +130,7 @@ def cost_sensitivity(
                 run.panel, run.targets, costs.scaled(scale), run.result.initial_equity, fill
             ),
             periods_per_year,
+            risk_free_rate,
             trials=trials,
         )
         for scale in scales

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from quantdesk.commands.context import console, current_settings
+from quantdesk.commands.options import midnight_utc, parse_utc, split_symbols
 
 app = typer.Typer(help="The Parquet lake: coverage, quality reports, retention.")
 
@@ -33,6 +34,54 @@ def coverage(
             c.last_open_time.isoformat(), str(c.bars), str(c.versions),
         )  # fmt: skip
     console.print(table)
+
+
+@app.command("quality")
+def quality(
+    start: Annotated[str | None, typer.Option(help="UTC date; default the embedded start.")] = None,
+    end: Annotated[str | None, typer.Option(help="UTC date; default the embedded end.")] = None,
+    symbols: Annotated[str | None, typer.Option(help="Comma-separated; default universe.")] = None,
+    granularity: Annotated[str, typer.Option(help="Bar size.")] = "1d",
+    docs: Annotated[
+        bool, typer.Option(help="Also rebuild the Great Expectations Data Docs.")
+    ] = False,
+) -> None:
+    """Re-run the quality gate over the raw zone; print each series' score and issues."""
+    from quantdesk.data.quality import build_data_docs, docs_dir, results_dir
+    from quantdesk.pipelines.market_data import validate_market_data
+
+    settings = current_settings()
+    first = parse_utc(start, "--start") if start else midnight_utc(settings.embedded.start)
+    last = parse_utc(end, "--end") if end else midnight_utc(settings.embedded.end)
+    result = validate_market_data(
+        settings, symbols=split_symbols(symbols), granularity=granularity, start=first, end=last
+    )
+    table = Table(title=f"Quality gate, {granularity} bars {first:%Y-%m-%d}..{last:%Y-%m-%d}")
+    for column in ("class", "symbols", "bars", "verdict", "reason"):
+        table.add_column(column)
+    for b in result.batches:
+        verdict = "clean" if b.passed else f"quarantined {b.quarantine_id}"
+        table.add_row(b.asset_class, ",".join(b.symbols), str(b.rows), verdict, b.reason)
+    console.print(table)
+    typer.echo(f"results: {results_dir(settings)}")
+    if docs:
+        index = build_data_docs(results_dir(settings), docs_dir(settings))
+        typer.echo(f"data docs: {index}")
+    if not result.passed:
+        raise typer.Exit(1)
+
+
+@app.command("quarantine")
+def quarantine() -> None:
+    """Rejected batches, oldest first, with their reasons."""
+    from quantdesk.data.lake import Lake
+
+    batches = Lake(current_settings().lake_dir).list_quarantine()
+    if not batches:
+        typer.echo("the quarantine is empty")
+        return
+    for b in batches:
+        typer.echo(f"{b.batch_id}\t{b.quarantined_at.isoformat()}\t{b.rows} bars\t{b.reason}")
 
 
 @app.command("retention")

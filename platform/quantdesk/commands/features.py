@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from quantdesk.commands import feature_materialize
 from quantdesk.commands.context import current_settings
 from quantdesk.domain import InvalidInputError
 
@@ -60,3 +61,6 @@ def build(
             f"{view.view}: {view.rows} rows ({view.new} new, {view.replaced} replaced, "
             f"{view.unchanged} unchanged) {state} -> {view.path}"
         )
+
+
+feature_materialize.register(app)

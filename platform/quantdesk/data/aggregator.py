@@ -700,18 +700,20 @@ def _issues(
 
 def _earliest(a: pd.Timestamp | None, b: datetime | None) -> datetime:
     values = [pd.Timestamp(v) for v in (a, b) if v is not None]
-    return min(values).to_pydatetime()
+    earliest: datetime = min(values).to_pydatetime()
+    return earliest
 
 
 def _latest(a: pd.Timestamp | None, b: datetime | None) -> datetime:
     values = [pd.Timestamp(v) for v in (a, b) if v is not None]
-    return max(values).to_pydatetime()
+    latest: datetime = max(values).to_pydatetime()
+    return latest
 
 
 def _iso(value: datetime | pd.Timestamp | None) -> str | None:
     if value is None or pd.isna(value):
         return None
-    return pd.Timestamp(value).isoformat()
+    return str(pd.Timestamp(value).isoformat())
 
 
 def _isos(times: pd.DatetimeIndex) -> list[str]:

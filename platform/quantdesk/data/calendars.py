@@ -43,6 +43,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -117,7 +118,7 @@ _NYSE_HOLIDAY_RULES = (
         day=19,
         start_date=pd.Timestamp(2022, 1, 1),
         observance=nearest_workday,
-    ),  # fmt: skip
+    ),
     Holiday("Independence Day", month=7, day=4, observance=nearest_workday),
     USLaborDay,
     USThanksgivingDay,
@@ -132,7 +133,7 @@ _NS = 1_000_000_000
 _DAY_NS = 86_400 * _NS
 
 BoolArray = npt.NDArray[np.bool_]
-TimesLike = pd.DatetimeIndex | Sequence[datetime]
+TimesLike: TypeAlias = pd.DatetimeIndex | Sequence[datetime]
 
 
 # --------------------------------------------------------------------------------------------

@@ -86,6 +86,7 @@ class _PendingFault:
     status: int
     retry_after: str | None
     delay_s: float
+    skip: int = 0
 
 
 class _State:
@@ -106,6 +107,9 @@ class _State:
             if not queue:
                 return None
             pending = queue[0]
+            if pending.skip > 0:
+                pending.skip -= 1
+                return None
             pending.remaining -= 1
             if pending.remaining <= 0:
                 queue.pop(0)
@@ -164,9 +168,12 @@ class ReplayServer:
         status: int = 503,
         retry_after: str | None = "1",
         delay_s: float = 2.0,
+        after: int = 0,
     ) -> None:
         """Make the next ``times`` market-data requests to ``venue`` meet ``fault``.
 
+        ``after`` lets that many requests through untouched first (e.g. fail the second
+        symbol of a batch).
         Faults queue up in order. ``status`` applies to ``server_error``; ``retry_after`` (the
         header's text: seconds or an HTTP date; ``None`` for no header) to ``rate_limit``;
         ``delay_s`` to ``delay``. Logins are never faulted.
@@ -174,13 +181,13 @@ class ReplayServer:
         venue, fault = Venue(venue), Fault(fault)
         if venue not in _SERVED:
             raise ValueError(f"the replay server does not serve {venue.value}")
-        if times < 1:
-            raise ValueError("times must be >= 1")
+        if times < 1 or after < 0:
+            raise ValueError("times must be >= 1 and after >= 0")
         if fault is Fault.SERVER_ERROR and not 500 <= status <= 599:
             raise ValueError("a server_error status must be 5xx")
         with self._state.lock:
             self._state.faults[venue].append(
-                _PendingFault(fault, times, status, retry_after, delay_s)
+                _PendingFault(fault, times, status, retry_after, delay_s, after)
             )
 
     def clear_faults(self) -> None:

@@ -113,9 +113,11 @@ def run_backtest(
         len(panel.index), config.walk_forward_folds, config.min_train_bars, config.embargo_bars
     )
     run = run_walk_forward(chosen, panel, costs, spec, config.initial_equity, config.fill)
-    metrics = compute_metrics(run.result, periods, config.risk_free_rate)
+    metrics = compute_metrics(run.result, periods, config.risk_free_rate, trials=chosen.trials)
     scales = tuple(sorted(set(config.cost_scales) | {1.0}))
-    sensitivity = cost_sensitivity(run, costs, scales, periods, config.fill)
+    sensitivity = cost_sensitivity(
+        run, costs, scales, periods, config.fill, chosen.trials, config.risk_free_rate
+    )
     benchmark, benchmark_name = _benchmark_equity(lake, settings, run, start, end)
     stem = f"backtest_{chosen.name}_{start:%Y%m%d}_{end:%Y%m%d}"
     report = write_tearsheet(

@@ -6,9 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from quantdesk.backtest.costs import CostModel
 from quantdesk.backtest.market_panel import MarketPanel
-from quantdesk.backtest.strategies import STRATEGIES, SmaCrossover, build_strategy
-from quantdesk.config import load_settings
+from quantdesk.backtest.metrics import sharpe_ratio
+from quantdesk.backtest.strategies import (
+    STRATEGIES,
+    SmaCrossover,
+    SmaGridSearch,
+    build_strategy,
+)
+from quantdesk.backtest.vectorized import run_vectorized
+from quantdesk.config import CostSettings, load_settings
 from quantdesk.domain import InvalidInputError
 from tests.unit.backtest.panels import random_panel
 
@@ -68,3 +76,29 @@ def test_build_strategy_unknown_name_lists_known() -> None:
     with pytest.raises(InvalidInputError, match=r"known strategies: .*sma"):
         build_strategy("nope", load_settings())
     assert "sma" in STRATEGIES
+
+
+def test_sma_grid_search_fit_picks_the_best_net_sharpe_pair_on_train() -> None:
+    # Arrange
+    panel = random_panel(bars=400, seed=9)
+    search = SmaGridSearch(CostSettings(), fast_windows=(3, 10), slow_windows=(20, 60))
+    costs = CostModel.from_settings(panel.symbols, CostSettings())
+
+    # Act
+    fitted = search.fit(panel)
+
+    # Assert: the chosen pair has the highest Sharpe among all pairs run one by one
+    def net_sharpe(fast: int, slow: int) -> float:
+        weights = SmaCrossover(fast, slow).target_weights(panel)
+        return sharpe_ratio(run_vectorized(panel, weights, costs).returns.to_numpy()[1:])
+
+    scores = {pair: net_sharpe(*pair) for pair in search.pairs}
+    assert fitted.chosen is not None
+    assert (fitted.chosen.fast, fitted.chosen.slow) == max(scores, key=scores.__getitem__)
+    assert search.trials == 4
+    assert fitted.name.startswith("sma_grid(sma_")
+
+
+def test_sma_grid_search_unfitted_refuses_to_trade() -> None:
+    with pytest.raises(InvalidInputError, match="fitted"):
+        SmaGridSearch(CostSettings()).target_weights(random_panel())

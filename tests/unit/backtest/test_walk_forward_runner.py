@@ -28,6 +28,10 @@ class RecordingStrategy:
     def name(self) -> str:
         return "recording"
 
+    @property
+    def trials(self) -> int:
+        return 1
+
     def fit(self, train: MarketPanel) -> RecordingStrategy:
         self.seen.append(train.index)
         return self

@@ -1,0 +1,1 @@
+"""Monitoring: alerts (file outbox, Slack, email), and later drift and performance checks."""

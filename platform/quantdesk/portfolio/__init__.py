@@ -1,0 +1,1 @@
+"""Portfolio construction: optimizers, rebalancing with frictions, and position accounting."""

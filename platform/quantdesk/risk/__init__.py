@@ -1,0 +1,1 @@
+"""Risk: pre-trade checks, limits, trading state and kill switch, VaR/ES, stress, monitoring."""
