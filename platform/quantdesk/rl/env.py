@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from gymnasium import spaces
 
-from quantdesk.backtest.costs import CostModel
+from quantdesk.backtest.costs import CostModel, linear_rebalance_cost
 from quantdesk.domain.errors import InvalidInputError
 from quantdesk.rl.actions import discrete_weights, simplex_projection, softmax_weights
 from quantdesk.rl.market_tensor import MarketTensor
@@ -120,6 +120,10 @@ class PortfolioEnv(gym.Env[npt.NDArray[np.float32], Any]):
         if np.any(costs.linear_rate >= 0.5):
             raise InvalidInputError("cost rates above 50% of notional make no sense")
         self.costs = costs
+        # The model's own linear solver (what CostModel.rebalance_cost runs for linear costs),
+        # called with a reused buffer: one step allocates as little as possible.
+        self._rates = costs.linear_rate
+        self._scratch = np.empty(n)
         self._first = w - 1  # first row with a full window
         self._last = len(market) - 2  # last row with a next price
         if self._last < self._first:
@@ -213,9 +217,9 @@ class PortfolioEnv(gym.Env[npt.NDArray[np.float32], Any]):
         if halted:
             target = self._cash
         # The shared accounting: after the trade the holdings are the target weights of the
-        # post-cost equity (CostModel.rebalance_cost solves for that cost exactly).
+        # post-cost equity (the cost model's exact solver, as in CostModel.rebalance_cost).
         held = self._weights[1:]
-        cost = float(self.costs.rebalance_cost(held, target[1:]))
+        cost = float(linear_rebalance_cost(held, target[1:], self._rates, self._scratch))
         drifted = target * self._growth[t]  # cash grows by 1
         gross = float(drifted.sum())
         growth = (1.0 - cost) * gross
