@@ -6,7 +6,7 @@ The same commands are also mounted as ``quantdesk train rl`` and ``quantdesk tun
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Annotated, Literal
 
 import typer
@@ -20,8 +20,12 @@ app = typer.Typer(help="Reinforcement learning: walk-forward ensemble, tuning, p
 _Source = Annotated[
     str, typer.Option(help="lake (clean bars + features) or synthetic (planted-signal demo).")
 ]
-_Start = Annotated[str, typer.Option(help="First bar (ISO date, UTC).")]
-_End = Annotated[str, typer.Option(help="Bars before this (ISO date, UTC).")]
+_Start = Annotated[
+    str | None, typer.Option(help="First bar (ISO date, UTC; default: the embedded window).")
+]
+_End = Annotated[
+    str | None, typer.Option(help="Bars before this (ISO date, UTC; default: embedded window).")
+]
 
 
 def _time(text: str, option: str) -> datetime:
@@ -30,6 +34,17 @@ def _time(text: str, option: str) -> datetime:
     except ValueError:
         raise InvalidInputError(f"{option}: {text!r} is not an ISO date or date-time") from None
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _window(start: str | None, end: str | None) -> tuple[datetime, datetime]:
+    """The options as UTC times; a missing one is the embedded data window's bound."""
+    embedded = current_settings().embedded
+    first = datetime.combine(embedded.start, time(), tzinfo=UTC)
+    last = datetime.combine(embedded.end, time(), tzinfo=UTC)
+    return (
+        _time(start, "--start") if start is not None else first,
+        _time(end, "--end") if end is not None else last,
+    )
 
 
 def _source(text: str) -> Literal["lake", "synthetic"]:
@@ -58,8 +73,8 @@ def train(
     agents: Annotated[
         str | None, typer.Option(help="Comma-separated: ppo,a2c,sac,td3,ddpg.")
     ] = None,
-    start: _Start = "2016-01-01",
-    end: _End = "2021-01-01",
+    start: _Start = None,
+    end: _End = None,
     seeds: Annotated[str | None, typer.Option(help="Comma-separated seeds.")] = None,
     timesteps: Annotated[int | None, typer.Option(min=1, help="Steps per agent and fold.")] = None,
     source: _Source = "lake",
@@ -73,8 +88,7 @@ def train(
 
     summary = train_rl(
         current_settings(),
-        _time(start, "--start"),
-        _time(end, "--end"),
+        *_window(start, end),
         agents=parse_agents(agents) if agents else None,
         seeds=_ints(seeds, "--seeds"),
         timesteps=timesteps,
@@ -104,8 +118,8 @@ def tune(
     ] = None,
     samples: Annotated[int | None, typer.Option(min=1, help="Trials.")] = None,
     timesteps: Annotated[int | None, typer.Option(min=1, help="Steps per trial.")] = None,
-    start: _Start = "2016-01-01",
-    end: _End = "2021-01-01",
+    start: _Start = None,
+    end: _End = None,
     source: _Source = "lake",
     signal_strength: Annotated[float, typer.Option(help="Planted signal (synthetic).")] = 0.3,
     symbols: Annotated[str | None, typer.Option(help="Comma-separated symbols.")] = None,
@@ -115,8 +129,7 @@ def tune(
 
     summary = tune_rl(
         current_settings(),
-        _time(start, "--start"),
-        _time(end, "--end"),
+        *_window(start, end),
         agent=agent,
         samples=samples,
         timesteps=timesteps,

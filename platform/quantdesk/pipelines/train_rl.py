@@ -160,6 +160,7 @@ def _market(
             seed=settings.seed,
             symbols=symbols or SYNTHETIC_SYMBOLS,
             signal_strength=signal_strength,
+            first_year=min(start.astimezone(UTC).year, SyntheticConfig().first_year),
         )
         return synthetic_tensor(config, start.astimezone(UTC), end.astimezone(UTC))
     from quantdesk.rl.lake_tensor import lake_tensor
