@@ -215,15 +215,19 @@ def test_market_tensor_nan_feature_raises_naming_feature(make_market) -> None:
         MarketTensor(market.times, market.symbols, market.feature_names, market.prices, features)
 
 
-def test_trailing_zscore_row_t_ignores_rows_after_t() -> None:
-    from quantdesk.rl.normalization import trailing_zscore
+def test_normalize_tensor_row_t_ignores_rows_after_t(make_market) -> None:
+    from quantdesk.rl.normalization import normalize_tensor
 
-    values = np.random.default_rng(0).normal(size=(60, 2, 3))
-    changed = values.copy()
-    changed[41:] *= 10.0
+    market = make_market(rows=60)
+    features = market.features.copy()
+    features[41:] *= 10.0
+    changed = MarketTensor(
+        market.times, market.symbols, market.feature_names, market.prices, features
+    )
 
-    a, b = trailing_zscore(values, 20), trailing_zscore(changed, 20)
+    a, b = normalize_tensor(market, 20), normalize_tensor(changed, 20)
 
-    np.testing.assert_array_equal(a[:41], b[:41])
-    assert np.isnan(a[:19]).all() and np.isfinite(a[19:]).all()
-    assert not np.array_equal(a[41:], b[41:])
+    assert len(a) == 60 - 19 and a.times[0] == market.times[19]
+    np.testing.assert_array_equal(a.features[: 41 - 19], b.features[: 41 - 19])
+    assert not np.array_equal(a.features[41 - 19 :], b.features[41 - 19 :])
+    assert np.abs(a.features).max() <= 5.0
