@@ -18,9 +18,11 @@ from quantdesk.commands import backup as backup_commands
 from quantdesk.commands import compliance as compliance_commands
 from quantdesk.commands import data as data_commands
 from quantdesk.commands import features as features_commands
+from quantdesk.commands import models as models_commands
 from quantdesk.commands import pipeline as pipeline_commands
 from quantdesk.commands import portfolio as portfolio_commands
 from quantdesk.commands import risk as risk_commands
+from quantdesk.commands import rl as rl_commands
 from quantdesk.commands import steps as step_commands
 from quantdesk.commands.context import console, current_settings, state
 from quantdesk.commands.ingest import ingest
@@ -39,10 +41,15 @@ app.add_typer(db_app, name="db")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(backup_commands.app, name="backup")
 app.add_typer(backtest_commands.app, name="backtest")
+app.add_typer(features_commands.app, name="features")
+app.add_typer(models_commands.train_app, name="train")
+app.add_typer(models_commands.tune_app, name="tune")
+app.add_typer(models_commands.models_app, name="models")
+app.add_typer(rl_commands.app, name="rl")
+rl_commands.register(models_commands.train_app, models_commands.tune_app)
 app.add_typer(risk_commands.app, name="risk")
 app.add_typer(portfolio_commands.app, name="portfolio")
 app.command()(ingest)
-app.add_typer(features_commands.app, name="features")
 app.add_typer(compliance_commands.app, name="compliance")
 app.add_typer(step_commands.app, name="step")
 app.add_typer(pipeline_commands.app, name="pipeline")

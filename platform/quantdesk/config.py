@@ -228,6 +228,60 @@ class BacktestSettings(BaseModel):
     cost_scales: tuple[float, ...] = (0.5, 1.0, 2.0)
 
 
+def _default_rl_hyperparameters() -> dict[str, dict[str, float | int | str]]:
+    return {
+        "ppo": {"learning_rate": 3e-4, "n_steps": 512, "batch_size": 64, "gamma": 0.99},
+        "a2c": {"learning_rate": 7e-4, "n_steps": 16, "gamma": 0.99},
+        "sac": {"learning_rate": 3e-4, "buffer_size": 100_000, "batch_size": 128},
+        "td3": {"learning_rate": 1e-3, "buffer_size": 100_000, "batch_size": 128},
+        "ddpg": {"learning_rate": 1e-3, "buffer_size": 100_000, "batch_size": 128},
+    }
+
+
+class RLSettings(BaseModel):
+    """Reinforcement learning: the portfolio environment, the agents, the rolling ensemble.
+
+    ``hyperparameters`` maps an agent to keyword arguments of its stable-baselines3 class
+    (``QUANTDESK_RL__HYPERPARAMETERS='{"ppo": {"learning_rate": 1e-4}}'``). Window sizes are
+    in bars: each fold trains on ``train_size`` bars, validates on the next
+    ``validation_size`` and trades the ``trade_size`` after that.
+    """
+
+    agents: tuple[str, ...] = ("ppo", "a2c", "sac")
+    timesteps: int = Field(default=20_000, ge=1)
+    seeds: tuple[int, ...] = (0, 1, 2)
+    features: tuple[str, ...] | None = None  # None: the ``rl_v1`` feature service
+    granularity: str = "1d"
+    normalize_window: int = Field(default=252, ge=2)
+    window: int = Field(default=10, ge=1)
+    episode_length: int | None = Field(default=126, ge=1)
+    action_mode: Literal["softmax", "simplex", "discrete"] = "softmax"
+    action_scale: float = Field(default=4.0, gt=0)
+    risk_penalty: Literal["none", "volatility", "drawdown"] = "none"
+    risk_aversion: float = Field(default=0.0, ge=0)
+    turbulence_lookback: int = Field(default=60, ge=2)
+    turbulence_quantile: float | None = Field(default=0.99, gt=0, le=1)
+    reward_scale: float = Field(default=100.0, gt=0)
+    net_arch: tuple[int, ...] = (64, 64)
+    n_envs: int = Field(default=1, ge=1)  # parallel env copies per agent (SB3 VecEnv)
+    subprocess_envs: bool = False  # SubprocVecEnv instead of DummyVecEnv
+    hyperparameters: dict[str, dict[str, float | int | str]] = Field(
+        default_factory=_default_rl_hyperparameters
+    )
+    folds: int = Field(default=3, ge=1)
+    train_size: int = Field(default=504, ge=2)
+    validation_size: int = Field(default=63, ge=2)
+    trade_size: int = Field(default=63, ge=2)
+    embargo: int = Field(default=0, ge=0)
+    periods_per_year: int = Field(default=252, ge=1)
+    tune_agent: str = "ppo"
+    tune_samples: int = Field(default=8, ge=1)
+    tune_timesteps: int = Field(default=5_000, ge=1)
+    tune_concurrency: int = Field(default=2, ge=1)
+    model_name: str = "quantdesk-rl-ensemble"
+    promotion_margin: float = Field(default=0.05, ge=0.0)  # out-of-sample Sharpe units
+
+
 class EmbeddedDataSettings(BaseModel):
     """The offline default market: which window ``make demo`` ingests and how the synthetic
     part is generated. The window is where the bundled real equity history (to 2013-03-01)
@@ -446,6 +500,7 @@ class Settings(BaseSettings):
     decisions: DecisionSettings = DecisionSettings()
     costs: CostSettings = CostSettings()
     backtest: BacktestSettings = BacktestSettings()
+    rl: RLSettings = RLSettings()
     embedded: EmbeddedDataSettings = EmbeddedDataSettings()
     quality: QualitySettings = QualitySettings()
     ingest: IngestSettings = IngestSettings()

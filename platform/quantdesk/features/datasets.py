@@ -148,19 +148,24 @@ class FeatureScaler:
 
     @classmethod
     def fit(cls, x: npt.NDArray[np.floating[Any]], features: tuple[str, ...]) -> FeatureScaler:
-        """Mean and std of each feature over every (sample, step) of ``x``."""
+        """Mean and std of each feature over the rows the training windows end at.
+
+        Overlapping windows repeat every row ``window`` times; the last step of each window
+        counts each training row once, which is the same statistic at a fraction of the cost.
+        """
         if x.ndim != 3 or x.shape[2] != len(features) or x.shape[0] == 0:
             raise InvalidInputError(
                 f"fit needs non-empty (samples, time, {len(features)}) windows; got {x.shape}"
             )
-        flat = x.reshape(-1, x.shape[2]).astype(np.float64)
-        std = flat.std(axis=0)
-        return cls(tuple(features), flat.mean(axis=0), np.where(std > 1e-12, std, 1.0))
+        rows = x[:, -1, :].astype(np.float64)
+        std = rows.std(axis=0)
+        return cls(tuple(features), rows.mean(axis=0), np.where(std > 1e-12, std, 1.0))
 
     def transform(self, x: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float32]:
         if x.shape[-1] != len(self.features):
             raise InvalidInputError(f"expected {len(self.features)} features, got {x.shape[-1]}")
-        return ((x - self.mean) / self.std).astype(np.float32)
+        mean, std = self.mean.astype(np.float32), self.std.astype(np.float32)
+        return np.asarray((x.astype(np.float32, copy=False) - mean) / std, dtype=np.float32)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -61,12 +61,21 @@ def mc_dropout_predict(
     try:
         with torch.no_grad():
             tensor = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
-            for k in range(passes):
-                for start in range(0, len(x), batch_size):
-                    out = model(tensor[start : start + batch_size])
-                    stop = start + len(out.forecast)
-                    probs[k, start:stop] = torch.softmax(out.logits / temperature, 1).numpy()
-                    forecasts[k, start:stop] = out.forecast.numpy()
+            if passes * len(x) <= batch_size:
+                # Few windows (one symbol live): all passes in one batch; every row draws
+                # its own dropout mask, so this is the same estimator, one call instead of N.
+                out = model(tensor.repeat(passes, 1, 1))
+                probs[:] = (
+                    torch.softmax(out.logits / temperature, 1).numpy().reshape(passes, len(x), 3)
+                )
+                forecasts[:] = out.forecast.numpy().reshape(passes, len(x))
+            else:
+                for k in range(passes):
+                    for start in range(0, len(x), batch_size):
+                        out = model(tensor[start : start + batch_size])
+                        stop = start + len(out.forecast)
+                        probs[k, start:stop] = torch.softmax(out.logits / temperature, 1).numpy()
+                        forecasts[k, start:stop] = out.forecast.numpy()
     finally:
         torch.random.set_rng_state(generator_state)
         model.train(was_training)

@@ -91,3 +91,18 @@ def test_mc_dropout_spreads_predictions_and_restores_eval_mode() -> None:
 def test_mc_dropout_single_pass_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="at least 2"):
         mc_dropout_predict(HybridNet(ARCH), np.zeros((1, 5, 4), np.float32), passes=1)
+
+
+def test_mc_dropout_batched_and_looped_passes_estimate_the_same_mean() -> None:
+    # Arrange
+    torch.manual_seed(1)
+    net = HybridNet(ARCH).eval()
+    x = np.random.default_rng(1).standard_normal((2, 12, 4)).astype(np.float32)
+
+    # Act: 400 passes in one batch, then one pass per call.
+    batched = mc_dropout_predict(net, x, passes=400, seed=5, batch_size=4096)
+    looped = mc_dropout_predict(net, x, passes=400, seed=6, batch_size=1)
+
+    # Assert
+    np.testing.assert_allclose(batched.probabilities, looped.probabilities, atol=0.02)
+    np.testing.assert_allclose(batched.forecast_std, looped.forecast_std, rtol=0.25)

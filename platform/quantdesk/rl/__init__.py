@@ -1,0 +1,1 @@
+"""Reinforcement learning: a NumPy portfolio environment, SB3 agents and a validated ensemble."""
