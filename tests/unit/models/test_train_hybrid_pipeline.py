@@ -174,3 +174,27 @@ def test_training_frame_from_offline_store_equals_the_lake_computation(tmp_path:
         equal_nan=True,
     )
     np.testing.assert_array_equal(offline.labels.direction, computed.labels.direction)
+
+
+def test_tune_hybrid_records_the_trial_count_and_best_overrides_in_mlflow(
+    trained: tuple[Path, TrainHybridSummary],
+) -> None:
+    # Arrange
+    import mlflow
+    import ray
+
+    from quantdesk.pipelines.train_hybrid import tune_hybrid
+
+    home, _ = trained
+
+    # Act
+    try:
+        summary = tune_hybrid(_settings(home), START, END, trials=2)
+    finally:
+        ray.shutdown()
+
+    # Assert
+    run = mlflow.MlflowClient().get_run(summary.run_id)
+    assert summary.trials == 2 and run.data.metrics["trial_count"] == 2
+    assert run.data.params["tune.scheduler"] == "ASHA"
+    assert {"window", "learning_rate", "conv_channels"} <= set(summary.best_config)
