@@ -119,6 +119,7 @@ class ModelSettings(BaseModel):
     experiment: str = "hybrid"
     registered_name: str = "quantdesk-hybrid"
     promotion_margin: float = Field(default=0.005, ge=0.0)
+    promotion_floor_ic: float | None = 0.0
     max_ece: float = Field(default=0.05, gt=0.0, le=1.0)
     tune_trials: int = Field(default=8, ge=1)
 

@@ -229,7 +229,9 @@ def promote_model(
     m = settings.models
     registry = ModelRegistry(settings, _audit_store(settings), actor)
     decision = registry.promote(
-        name or m.registered_name, GateCriteria("ic", m.promotion_margin, m.max_ece), version
+        name or m.registered_name,
+        GateCriteria("ic", m.promotion_margin, m.max_ece, floor=m.promotion_floor_ic),
+        version,
     )
     console.print("promoted to champion" if decision.promote else "refused")
     for reason in decision.reasons:

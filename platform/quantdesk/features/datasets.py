@@ -26,6 +26,7 @@ import pandas as pd
 
 from quantdesk.data.atomic_files import write_file_atomic
 from quantdesk.domain.errors import InvalidInputError
+from quantdesk.features.labels import DOWN, FLAT, UP
 
 __all__ = [
     "DOWN",
@@ -44,7 +45,6 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-DOWN, FLAT, UP = 0, 1, 2
 _CACHE_FORMAT = 1
 
 

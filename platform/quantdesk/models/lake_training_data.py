@@ -100,11 +100,12 @@ def _offline_features(
 
 def _as_of_join(rows: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
     """Per symbol, the latest feature row known at each bar's close."""
-    left = rows.assign(_known=pd.to_datetime(rows["available_at"], utc=True))
+    known = "datetime64[ns, UTC]"  # the store writes microseconds, the lake nanoseconds
+    left = rows.assign(_known=pd.to_datetime(rows["available_at"], utc=True).astype(known))
     left["symbol"] = left["symbol"].astype(str)
     right = features.rename(columns={ENTITY_JOIN_KEY: "symbol"}).copy()
     right["symbol"] = right["symbol"].astype(str)
-    right["_known"] = pd.to_datetime(right[EVENT_TIMESTAMP], utc=True)
+    right["_known"] = pd.to_datetime(right[EVENT_TIMESTAMP], utc=True).astype(known)
     right = right.drop(columns=[EVENT_TIMESTAMP]).sort_values("_known")
     merged = pd.merge_asof(left.sort_values("_known"), right, on="_known", by="symbol",
                            direction="backward")  # fmt: skip

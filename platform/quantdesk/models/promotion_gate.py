@@ -17,12 +17,17 @@ from quantdesk.domain.errors import InvalidInputError
 
 @dataclass(frozen=True, slots=True)
 class GateCriteria:
-    """``metric`` names the score (higher is better unless ``higher_is_better`` is False)."""
+    """``metric`` names the score (higher is better unless ``higher_is_better`` is False).
+
+    ``floor``: the score a model must beat even with no champion (IC 0 is what the
+    always-flat baseline scores); ``None`` for no floor.
+    """
 
     metric: str = "ic"
     margin: float = 0.005
     max_ece: float | None = 0.05
     higher_is_better: bool = True
+    floor: float | None = None
 
     def __post_init__(self) -> None:
         if self.margin < 0 or (self.max_ece is not None and not 0 < self.max_ece <= 1):
@@ -86,6 +91,12 @@ def decide_promotion(
             reasons.append(
                 f"calibration passes: ECE {challenger.ece:.4f} <= {criteria.max_ece:.4f}"
             )
+    if criteria.floor is not None:
+        sign = 1.0 if criteria.higher_is_better else -1.0
+        if sign * (challenger.mean - criteria.floor) <= 0:
+            ok = False
+            reasons.append(f"{criteria.metric} {challenger.mean:.4f} does not beat the floor "
+                           f"{criteria.floor:.4f}")  # fmt: skip
     if champion is None:
         reasons.append("no champion yet")
         return GateDecision(ok, tuple(reasons), challenger.mean, None)

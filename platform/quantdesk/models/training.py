@@ -10,6 +10,7 @@ on CPU (same seed, same threads: same weights). Tracking (MLflow, Ray Tune) hook
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,8 +254,6 @@ def _train_fold(
     on_epoch: EpochCallback | None,
     periods_per_year: float,
 ) -> FoldOutcome:
-    import time
-
     train_idx = fold.train.select(dataset.time_positions)
     val_idx = fold.validation.select(dataset.time_positions)
     test_idx = fold.test.select(dataset.time_positions)

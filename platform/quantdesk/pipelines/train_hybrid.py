@@ -248,7 +248,7 @@ def _finish(
     promoted: bool | None = None
     reasons: tuple[str, ...] = ()
     if promote:
-        criteria = GateCriteria("ic", m.promotion_margin, m.max_ece)
+        criteria = GateCriteria("ic", m.promotion_margin, m.max_ece, floor=m.promotion_floor_ic)
         if CHAMPION in registry.version(m.registered_name, version).aliases:
             promoted, reasons = True, ("already the champion",)
         else:

@@ -58,3 +58,10 @@ def test_gate_lower_is_better_metric_for_losses() -> None:
 def test_candidate_scores_without_finite_folds_raise() -> None:
     with pytest.raises(InvalidInputError):
         CandidateScores("ic", (float("nan"),), "k")
+
+
+def test_gate_first_model_below_the_floor_is_refused() -> None:
+    criteria = GateCriteria(metric="ic", margin=0.01, max_ece=0.05, floor=0.0)
+    decision = decide_promotion(_scores(-0.02, 0.01), None, criteria)
+    assert not decision.promote
+    assert any("does not beat the floor" in r for r in decision.reasons)

@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from quantdesk.config import Settings, load_settings
@@ -21,9 +22,20 @@ from quantdesk.store.operational_store import OperationalStore
 QUANTDESK = str(Path(sys.executable).with_name("quantdesk"))
 SYMBOLS = ("BTC-USD", "ETH-USD")
 START, END = datetime(2015, 6, 1, tzinfo=UTC), datetime(2017, 1, 1, tzinfo=UTC)
-TINY = {"window": 8, "conv_channels": (8,), "kernel_sizes": (3,), "dilations": (1,),
-        "lstm_hidden": 8, "max_epochs": 2, "n_folds": 2, "test_size": 60,
-        "validation_size": 40, "min_train_size": 150, "max_ece": 0.5}  # fmt: skip
+TINY = {
+    "window": 8,
+    "conv_channels": (8,),
+    "kernel_sizes": (3,),
+    "dilations": (1,),
+    "lstm_hidden": 8,
+    "max_epochs": 2,
+    "n_folds": 2,
+    "test_size": 60,
+    "validation_size": 40,
+    "min_train_size": 150,
+    "max_ece": 0.5,
+    "promotion_floor_ic": None,
+}  # fmt: skip  (tiny models: the floor has its own test)
 
 pytestmark = pytest.mark.slow
 
@@ -123,3 +135,66 @@ def test_train_hybrid_on_other_data_rescores_the_champion_on_the_new_folds(
     last = OperationalStore.from_settings(settings).list_audit_events("model:quantdesk-hybrid")[-1]
     assert last.action in {"model.promoted", "model.promotion_refused"}
     assert last.payload["champion_rescored"] is True
+
+
+def test_training_frame_from_offline_store_equals_the_lake_computation(tmp_path: Path) -> None:
+    # Arrange: a lake, and the offline store built from it by the features step.
+    from quantdesk.features.names import FEATURE_SERVICES
+    from quantdesk.models.lake_training_data import load_training_frame
+    from quantdesk.pipelines.build_features import build_features
+
+    source = SyntheticSource(SyntheticConfig(seed=5, symbols=(*SYMBOLS, "SPX"), gap_rate=0.0))
+    lake = Lake(tmp_path / "lake")
+    for symbol in (*SYMBOLS, "SPX"):
+        lake.write_bars(
+            source.fetch_bars(
+                symbol,
+                Granularity.D1,
+                datetime(2015, 1, 1, tzinfo=UTC),
+                datetime(2016, 1, 1, tzinfo=UTC),
+            )
+        )
+    settings = _settings(tmp_path)
+    build_features(settings, symbols=SYMBOLS, end=datetime(2016, 1, 1, tzinfo=UTC))
+    features = FEATURE_SERVICES["hybrid_v1"]
+    span = (datetime(2015, 6, 1, tzinfo=UTC), datetime(2016, 1, 1, tzinfo=UTC))
+
+    # Act
+    offline = load_training_frame(settings, SYMBOLS, *span, features, source="offline")
+    computed = load_training_frame(settings, SYMBOLS, *span, features, source="lake")
+
+    # Assert
+    assert offline.source == "offline" and computed.source == "lake"
+    assert len(offline.frame) == len(computed.frame) > 300
+    np.testing.assert_allclose(
+        offline.frame[list(features)].to_numpy(dtype=float),
+        computed.frame[list(features)].to_numpy(dtype=float),
+        rtol=1e-9,
+        atol=1e-12,
+        equal_nan=True,
+    )
+    np.testing.assert_array_equal(offline.labels.direction, computed.labels.direction)
+
+
+def test_tune_hybrid_records_the_trial_count_and_best_overrides_in_mlflow(
+    trained: tuple[Path, TrainHybridSummary],
+) -> None:
+    # Arrange
+    import mlflow
+    import ray
+
+    from quantdesk.pipelines.train_hybrid import tune_hybrid
+
+    home, _ = trained
+
+    # Act
+    try:
+        summary = tune_hybrid(_settings(home), START, END, trials=2)
+    finally:
+        ray.shutdown()
+
+    # Assert
+    run = mlflow.MlflowClient().get_run(summary.run_id)
+    assert summary.trials == 2 and run.data.metrics["trial_count"] == 2
+    assert run.data.params["tune.scheduler"] == "ASHA"
+    assert {"window", "learning_rate", "conv_channels"} <= set(summary.best_config)
