@@ -113,7 +113,10 @@ _NYSE_HOLIDAY_RULES = (
     GoodFriday,
     USMemorialDay,
     Holiday(
-        "Juneteenth", month=6, day=19, start_date=pd.Timestamp(2022, 1, 1),
+        "Juneteenth",
+        month=6,
+        day=19,
+        start_date=pd.Timestamp(2022, 1, 1),
         observance=nearest_workday,
     ),
     Holiday("Independence Day", month=7, day=4, observance=nearest_workday),
@@ -160,9 +163,7 @@ def _nyse_year(year: int) -> tuple[npt.NDArray[np.datetime64], BoolArray]:
 def _early_close_candidates(year: int) -> list[np.datetime64]:
     thanksgiving = USThanksgivingDay.dates(pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31))
     candidates = [np.datetime64(f"{year}-07-03"), np.datetime64(f"{year}-12-24")]
-    candidates.extend(
-        np.datetime64(d.date(), "D") + np.timedelta64(1, "D") for d in thanksgiving
-    )
+    candidates.extend(np.datetime64(d.date(), "D") + np.timedelta64(1, "D") for d in thanksgiving)
     return candidates
 
 
@@ -188,9 +189,7 @@ def _session_arrays(
 def _local_to_utc_ns(dates: npt.NDArray[np.datetime64], at: time) -> npt.NDArray[np.int64]:
     """New York wall-clock ``at`` on each date, as UTC nanoseconds (DST per date)."""
     offset = pd.Timedelta(hours=at.hour, minutes=at.minute)
-    local = (pd.DatetimeIndex(dates.astype("datetime64[ns]")) + offset).tz_localize(
-        _NEW_YORK_NAME
-    )
+    local = (pd.DatetimeIndex(dates.astype("datetime64[ns]")) + offset).tz_localize(_NEW_YORK_NAME)
     return np.asarray(local.tz_convert(UTC).asi8, dtype=np.int64)
 
 

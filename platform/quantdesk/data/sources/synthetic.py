@@ -251,8 +251,12 @@ class SyntheticConfig:
             AssetClass.FX: self.fx_correlation,
             AssetClass.CRYPTO: self.crypto_correlation,
         }[instrument.asset_class]
-        global_share = 0.0 if instrument.asset_class is AssetClass.FX else self.cross_asset_correlation
-        sign = -1.0 if instrument.asset_class is AssetClass.FX and symbol.startswith("USD-") else 1.0
+        global_share = (
+            0.0 if instrument.asset_class is AssetClass.FX else self.cross_asset_correlation
+        )
+        sign = (
+            -1.0 if instrument.asset_class is AssetClass.FX and symbol.startswith("USD-") else 1.0
+        )
         return (
             math.sqrt(global_share),
             sign * math.sqrt(within - global_share),
@@ -449,8 +453,9 @@ def _planted_signal(
     counts = _per_year_counts(open_times, config.first_year, last_year)
     signal = np.concatenate(
         [
-            _rng(config.seed, "signal", symbol, config.signal_granularity.value, year)
-            .standard_normal(count)
+            _rng(
+                config.seed, "signal", symbol, config.signal_granularity.value, year
+            ).standard_normal(count)
             for year, count in zip(range(config.first_year, last_year + 1), counts, strict=True)
         ]
     )
