@@ -93,3 +93,50 @@ MATERIALIZE_FEATURES = PipelineTask(
     resources=_LIGHT,
     outlets=(FEATURES_ONLINE,),
 )
+
+# Models: each training DAG updates its model asset; a new challenger triggers the backtest.
+MODEL_HYBRID = "quantdesk_model_hybrid"
+MODEL_RL = "quantdesk_model_rl"
+
+# Trailing training windows in calendar days. Five years covers the walk-forward folds of
+# both models with their defaults (hybrid: 250 train + 4 x 120 test + validation bars; RL:
+# 504 train + 3 x (63 + 63) bars + the 252-bar normalisation window) on equity calendars.
+TRAINING_LOOKBACK_DAYS = "1825"
+
+_TRAINING = PodResources(cpu_request="2", memory_request="4Gi", cpu_limit="4", memory_limit="8Gi")
+
+TRAIN_HYBRID = PipelineTask(
+    name="train_hybrid",
+    target="quantdesk.pipelines.train_hybrid:train_hybrid_step",
+    params={"end": RUN_AFTER, "lookback_days": TRAINING_LOOKBACK_DAYS},
+    resources=_TRAINING,
+    heavy=True,
+    outlets=(MODEL_HYBRID,),
+)
+
+TUNE_HYBRID = PipelineTask(
+    name="tune_hybrid",
+    target="quantdesk.pipelines.train_hybrid:tune_hybrid_step",
+    params={"end": RUN_AFTER, "lookback_days": TRAINING_LOOKBACK_DAYS},
+    resources=_TRAINING,
+    heavy=True,
+)
+
+TRAIN_RL_ENSEMBLE = PipelineTask(
+    name="train_rl_ensemble",
+    target="quantdesk.pipelines.train_rl:train_rl_step",
+    params={"end": RUN_AFTER, "lookback_days": TRAINING_LOOKBACK_DAYS},
+    resources=_TRAINING,
+    heavy=True,
+    outlets=(MODEL_RL,),
+)
+
+BACKTEST_AND_PROMOTE = PipelineTask(
+    name="backtest_and_promote",
+    target="quantdesk.pipelines.backtest_and_promote:backtest_and_promote",
+    params={"end": RUN_AFTER},
+    resources=PodResources(
+        cpu_request="1", memory_request="2Gi", cpu_limit="2", memory_limit="4Gi"
+    ),
+    heavy=True,
+)

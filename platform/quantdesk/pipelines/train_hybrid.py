@@ -14,11 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from quantdesk.config import ModelSettings, Settings
-from quantdesk.domain import InvalidDateRangeError, require_utc, utc_now
+from quantdesk.domain import InvalidDateRangeError, InvalidInputError, require_utc, utc_now
 from quantdesk.features.names import FEATURE_SERVICES
 from quantdesk.structured_logging import get_logger
 
@@ -30,7 +30,15 @@ if TYPE_CHECKING:
     from quantdesk.models.training import TrainingConfig
     from quantdesk.store.operational_store import OperationalStore
 
-__all__ = ["TrainHybridSummary", "TuneHybridSummary", "train_hybrid", "tune_hybrid"]
+__all__ = [
+    "TrainHybridSummary",
+    "TuneHybridSummary",
+    "trailing_window",
+    "train_hybrid",
+    "train_hybrid_step",
+    "tune_hybrid",
+    "tune_hybrid_step",
+]
 
 _log = get_logger(__name__)
 TRAINING_KEY_TAG = "quantdesk.training_key"
@@ -376,3 +384,34 @@ def tune_hybrid(
         result.best.validation_score,
         result.best_overrides(),
     )
+
+
+def trailing_window(end: datetime, lookback_days: int) -> tuple[datetime, datetime]:
+    """``[end - lookback_days, end)``: the window a scheduled training run covers."""
+    end = require_utc(end, "end")
+    if lookback_days < 1:
+        raise InvalidInputError(f"lookback_days must be at least 1, got {lookback_days}")
+    return end - timedelta(days=lookback_days), end
+
+
+def train_hybrid_step(
+    settings: Settings, end: datetime, lookback_days: int, promote: bool = False
+) -> TrainHybridSummary:
+    """The scheduled form of :func:`train_hybrid`: plain parameters a DAG can render.
+
+    Trains on the trailing ``lookback_days`` ending at ``end`` (the run's time), reading the
+    lake as it was known at ``end``, so a rerun of the same run trains on the same data (and
+    the training key then reuses the registered version).
+    """
+    start, end = trailing_window(end, lookback_days)
+    return train_hybrid(settings, start, end, as_of=end, promote=promote)
+
+
+def tune_hybrid_step(
+    settings: Settings, end: datetime, lookback_days: int, trials: int | None = None
+) -> TuneHybridSummary:
+    """The scheduled form of :func:`tune_hybrid` over the same trailing window as training;
+    ``trials`` defaults to ``QUANTDESK_MODELS__TUNE_TRIALS``."""
+    start, end = trailing_window(end, lookback_days)
+    chosen = trials if trials is not None else settings.models.tune_trials
+    return tune_hybrid(settings, start, end, trials=chosen, as_of=end)

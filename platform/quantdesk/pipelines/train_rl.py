@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from quantdesk.rl.market_tensor import MarketTensor
     from quantdesk.store.operational_store import OperationalStore
 
-__all__ = ["PromoteRLSummary", "TrainRLSummary", "promote_rl", "train_rl"]
+__all__ = ["PromoteRLSummary", "TrainRLSummary", "promote_rl", "train_rl", "train_rl_step"]
 
 SYNTHETIC_SYMBOLS: tuple[str, ...] = ("BTC-USD", "ETH-USD", "SOL-USD")
 _log = get_logger(__name__)
@@ -124,6 +124,15 @@ def train_rl(
         model_version=version,
         report_path=str(path),
     )
+
+
+def train_rl_step(settings: Settings, end: datetime, lookback_days: int) -> TrainRLSummary:
+    """The scheduled form of :func:`train_rl`: the trailing ``lookback_days`` ending at ``end``
+    (the run's time) of the lake as known at ``end``, so a rerun trains on the same data."""
+    from quantdesk.pipelines.train_hybrid import trailing_window
+
+    start, end = trailing_window(end, lookback_days)
+    return train_rl(settings, start, end, as_of=end)
 
 
 def promote_rl(settings: Settings) -> PromoteRLSummary:
