@@ -4,6 +4,10 @@ Crypto hourly and daily bars arrive around the clock, FX on weekdays (the 24/5 c
 the weekend by itself), equity daily bars in the hour of the NYSE close. One mapped task per
 symbol, so one failing venue symbol retries alone. Each success updates the raw-zone asset,
 which triggers ``validate_market_data``.
+
+The start date is the embedded history's first day, so past intervals can be backfilled or
+rerun (``airflow backfill create``, ``dag.test(logical_date=...)``); ``catchup=False`` keeps
+the scheduler from replaying them on its own.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ settings = load_settings()
 @dag(
     dag_id="ingest_market_data",
     schedule=CronDataIntervalTimetable("5 * * * *", timezone="UTC"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    start_date=pendulum.datetime(2008, 1, 1, tz="UTC"),
     doc_md=__doc__,
     **dag_options(settings, tags=["data", "hourly"]),
 )
