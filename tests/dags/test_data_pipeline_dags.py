@@ -22,7 +22,7 @@ from quantdesk.config import Settings, load_settings
 from quantdesk.data.lake import Lake, Zone
 from quantdesk.data.sources.source_factory import make_source
 from quantdesk.domain import Granularity
-from quantdesk.orchestration.task_catalog import LAKE_CLEAN
+from quantdesk.orchestration.task_catalog import LAKE_CLEAN, MODEL_HYBRID, MODEL_RL
 from quantdesk.pipelines.market_data import ingest_market_data
 from tests.dags.conftest import DAGS_FOLDER
 
@@ -97,6 +97,20 @@ def asset_events(asset_name: str, run: Any) -> int:
             .filter(AssetModel.name == asset_name, AssetEvent.source_run_id == run.run_id)
             .count()
         )
+
+
+def consumers(asset_name: str) -> set[str]:
+    """The DAGs Airflow will trigger on ``asset_name``'s events (those not paused).
+
+    Read from the references the scheduler uses; DAGs in a test DB are created paused, so
+    nothing is actually queued here.
+    """
+    from airflow.models.asset import AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        asset = session.query(AssetModel).filter_by(name=asset_name).one()
+        return {reference.dag_id for reference in asset.scheduled_dags}
 
 
 def task_states(run: Any) -> dict[str, str]:
@@ -206,3 +220,52 @@ def test_validate_dag_bad_batch_fails_quarantines_alerts_and_leaves_clean_zone_e
     ]
     # The gate's alert once (its repeats on retry are deduplicated), then Airflow's own.
     assert delivered == [("quality_gate", "critical"), ("airflow", "critical")]
+
+
+# Just enough for one walk-forward fold of one PPO agent on a few months of daily bars.
+TINY_RL = {
+    "QUANTDESK_RL__AGENTS": '["ppo"]',
+    "QUANTDESK_RL__SEEDS": "[0]",
+    "QUANTDESK_RL__TIMESTEPS": "64",
+    "QUANTDESK_RL__FOLDS": "1",
+    "QUANTDESK_RL__TRAIN_SIZE": "40",
+    "QUANTDESK_RL__VALIDATION_SIZE": "10",
+    "QUANTDESK_RL__TRADE_SIZE": "10",
+    "QUANTDESK_RL__NORMALIZE_WINDOW": "20",
+    "QUANTDESK_RL__TURBULENCE_LOOKBACK": "10",
+    "QUANTDESK_RL__WINDOW": "5",
+    "QUANTDESK_RL__EPISODE_LENGTH": "20",
+    "QUANTDESK_TORCH_THREADS": "1",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+}
+
+
+def test_train_rl_ensemble_dag_registers_a_challenger_and_signals_backtest_and_promote(
+    airflow_db: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Arrange: nine months of clean daily bars, a tiny RL configuration.
+    for name, value in TINY_RL.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    source = make_source("embedded", settings)
+    lake = Lake(settings.lake_dir)
+    for symbol in SYMBOLS:
+        bars = source.fetch_bars(
+            symbol, Granularity.D1, datetime(2011, 9, 1, tzinfo=UTC), HISTORY_END
+        )
+        lake.write_bars(bars, Zone.CLEAN)
+    saturday = pendulum.datetime(2012, 6, 9, 10, tz="UTC")
+
+    # Act
+    run = load_dag("train_rl_ensemble").test(run_after=saturday, logical_date=None)
+
+    # Assert
+    assert run.state == "success"
+    [summary] = returned(run, "train_rl_ensemble")
+    assert summary["model_version"] == 1
+    assert summary["symbols"] == list(SYMBOLS)
+    report = json.loads(Path(summary["report_path"]).read_text())
+    assert report["end"] == "2012-06-09T10:00:00+00:00"
+    assert report["start"] == (saturday - timedelta(days=1825)).isoformat()
+    assert asset_events(MODEL_RL, run) == 1
+    assert consumers(MODEL_RL) == consumers(MODEL_HYBRID) == {"backtest_and_promote"}
