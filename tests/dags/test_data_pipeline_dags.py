@@ -222,6 +222,19 @@ def test_validate_dag_bad_batch_fails_quarantines_alerts_and_leaves_clean_zone_e
     assert delivered == [("quality_gate", "critical"), ("airflow", "critical")]
 
 
+@pytest.fixture
+def clean_history(home: Path) -> Settings:
+    """Nine months of embedded daily bars already in the clean zone (what training reads)."""
+    settings = load_settings()
+    source = make_source("embedded", settings)
+    for symbol in SYMBOLS:
+        bars = source.fetch_bars(
+            symbol, Granularity.D1, datetime(2011, 9, 1, tzinfo=UTC), HISTORY_END
+        )
+        Lake(settings.lake_dir).write_bars(bars, Zone.CLEAN)
+    return settings
+
+
 # Just enough for one walk-forward fold of one PPO agent on a few months of daily bars.
 TINY_RL = {
     "QUANTDESK_RL__AGENTS": '["ppo"]',
@@ -241,19 +254,11 @@ TINY_RL = {
 
 
 def test_train_rl_ensemble_dag_registers_a_challenger_and_signals_backtest_and_promote(
-    airflow_db: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+    airflow_db: Path, clean_history: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Arrange: nine months of clean daily bars, a tiny RL configuration.
     for name, value in TINY_RL.items():
         monkeypatch.setenv(name, value)
-    settings = load_settings()
-    source = make_source("embedded", settings)
-    lake = Lake(settings.lake_dir)
-    for symbol in SYMBOLS:
-        bars = source.fetch_bars(
-            symbol, Granularity.D1, datetime(2011, 9, 1, tzinfo=UTC), HISTORY_END
-        )
-        lake.write_bars(bars, Zone.CLEAN)
     saturday = pendulum.datetime(2012, 6, 9, 10, tz="UTC")
 
     # Act
@@ -269,3 +274,42 @@ def test_train_rl_ensemble_dag_registers_a_challenger_and_signals_backtest_and_p
     assert report["start"] == (saturday - timedelta(days=1825)).isoformat()
     assert asset_events(MODEL_RL, run) == 1
     assert consumers(MODEL_RL) == consumers(MODEL_HYBRID) == {"backtest_and_promote"}
+
+
+# One small fold of a small network for one epoch: the wiring is under test, not the model.
+TINY_HYBRID = {
+    "QUANTDESK_MODELS__WINDOW": "5",
+    "QUANTDESK_MODELS__N_FOLDS": "1",
+    "QUANTDESK_MODELS__TEST_SIZE": "20",
+    "QUANTDESK_MODELS__VALIDATION_SIZE": "10",
+    "QUANTDESK_MODELS__MIN_TRAIN_SIZE": "40",
+    "QUANTDESK_MODELS__MAX_EPOCHS": "1",
+    "QUANTDESK_MODELS__MC_SAMPLES": "2",
+    "QUANTDESK_MODELS__LSTM_HIDDEN": "4",
+    "QUANTDESK_MODELS__CONV_CHANNELS": "[4, 4]",
+    "QUANTDESK_TORCH_THREADS": "1",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+}
+
+
+def test_train_hybrid_dag_registers_once_and_a_rerun_reuses_the_version(
+    airflow_db: Path, clean_history: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Arrange
+    for name, value in TINY_HYBRID.items():
+        monkeypatch.setenv(name, value)
+    dag = load_dag("train_hybrid")
+    saturday = pendulum.datetime(2012, 6, 9, 6, tz="UTC")
+
+    # Act
+    first = dag.test(run_after=saturday, logical_date=None)
+    [trained] = returned(first, "train_hybrid")
+    first_events = asset_events(MODEL_HYBRID, first)
+    again = dag.test(run_after=saturday, logical_date=None)
+    [rerun] = returned(again, "train_hybrid")
+
+    # Assert: the same window read as known then is the same training key: nothing new.
+    assert first.state == again.state == "success"
+    assert (trained["version"], trained["reused"], trained["folds"]) == (1, False, 1)
+    assert (rerun["version"], rerun["reused"], rerun["run_id"]) == (1, True, trained["run_id"])
+    assert first_events == 1
