@@ -18,6 +18,7 @@ from quantdesk.orchestration.task_catalog import (
 )
 from quantdesk.orchestration.task_definition import PipelineTask
 from quantdesk.pipelines.train_hybrid import trailing_window
+from tests.dags.conftest import DAGS_FOLDER
 
 # What Airflow renders for ``{{ dag_run.run_after }}`` (a pendulum DateTime as text).
 RENDERED_RUN_AFTER = "2026-03-07 06:00:00+00:00"
@@ -64,3 +65,31 @@ def test_trailing_window_zero_lookback_raises_invalid_input() -> None:
     # Act / Assert
     with pytest.raises(InvalidInputError, match="lookback_days"):
         trailing_window(datetime(2026, 3, 7, tzinfo=UTC), 0)
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "step", "outlets"),
+    [
+        ("train_hybrid", "train_hybrid:train_hybrid_step", [MODEL_HYBRID]),
+        ("tune_hybrid", "train_hybrid:tune_hybrid_step", []),
+        ("train_rl_ensemble", "train_rl:train_rl_step", [MODEL_RL]),
+        ("backtest_and_promote", "backtest_and_promote:backtest_and_promote", []),
+    ],
+)
+def test_model_dag_in_kubernetes_mode_runs_its_step_in_a_pod(
+    dag_id: str, step: str, outlets: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Arrange
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+
+    monkeypatch.setenv("QUANTDESK_ORCHESTRATION__MODE", "kubernetes")
+
+    # Act
+    dag = DagBag(dag_folder=str(DAGS_FOLDER / f"{dag_id}.py")).dags[dag_id]
+
+    # Assert
+    [task] = dag.tasks
+    assert isinstance(task, KubernetesPodOperator)
+    assert task.arguments[:3] == ["step", "run", f"quantdesk.pipelines.{step}"]
+    assert [outlet.name for outlet in task.outlets] == outlets
