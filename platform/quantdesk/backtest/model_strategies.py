@@ -129,8 +129,7 @@ def latest_windows(
     times = pd.DatetimeIndex(dataset.times).tz_localize("UTC")
     keep = np.ones(len(times), dtype=bool) if after is None else np.asarray(times > after)
     keys = [
-        (str(s), t.to_pydatetime())
-        for s, t in zip(dataset.symbols[keep], times[keep], strict=True)
+        (str(s), t.to_pydatetime()) for s, t in zip(dataset.symbols[keep], times[keep], strict=True)
     ]
     return dataset.x[keep], keys
 
