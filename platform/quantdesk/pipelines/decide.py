@@ -56,6 +56,7 @@ class DecideSummary:
     approved: dict[str, float]  # after the pre-trade checks
     denied: tuple[str, ...]
     model_versions: dict[str, str]
+    reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -148,6 +149,7 @@ def make_decisions(
         approved=approved,
         denied=denied,
         model_versions=versions,
+        reasons={d.symbol: d.reasons for d in decisions},
         notes=tuple(notes),
     )
     _log.info("decide.done", as_of=moment.isoformat(), source=source, written=recorded.written,
