@@ -1,0 +1,92 @@
+"""The decide step on a small synthetic lake: SMA fallback, idempotence, kill switch, champion."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from quantdesk.decisions.rules import DecisionReason
+from quantdesk.pipelines.decide import SIGNAL_CHAMPION, SIGNAL_SMA, make_decisions
+from quantdesk.pipelines.train_hybrid import train_hybrid
+from quantdesk.risk.kill_switch import KillSwitch
+from quantdesk.store.operational_store import OperationalStore
+from tests.unit.backtest.model_strategy_lake import START, SYMBOLS, fill_lake, tiny_settings
+
+AS_OF = datetime(2016, 9, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def lake_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("decide")
+    fill_lake(home)
+    return home
+
+
+@pytest.fixture(scope="module")
+def champion_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A lake and a tiny hybrid trained and promoted by the existing pipeline."""
+    home = tmp_path_factory.mktemp("champion")
+    fill_lake(home)
+    summary = train_hybrid(tiny_settings(home), START, AS_OF, promote=True)
+    assert summary.promoted
+    return home
+
+
+def test_make_decisions_without_champion_falls_back_to_sma_and_says_so(lake_home: Path) -> None:
+    # Act
+    summary = make_decisions(tiny_settings(lake_home), AS_OF)
+
+    # Assert
+    assert summary.signal_source == SIGNAL_SMA
+    assert any("SMA" in note for note in summary.notes)
+    assert summary.model_versions == {"sma_crossover": "fast5-slow30"}
+    assert set(summary.targets) == set(SYMBOLS) and summary.decisions == len(SYMBOLS)
+    assert any(t != 0 for t in summary.targets.values())
+
+
+def test_make_decisions_rerun_same_as_of_records_nothing_new(lake_home: Path) -> None:
+    # Arrange
+    settings = tiny_settings(lake_home)
+    as_of = datetime(2016, 10, 3, tzinfo=UTC)
+    first = make_decisions(settings, as_of)
+
+    # Act
+    second = make_decisions(settings, as_of)
+
+    # Assert
+    assert first.written == len(SYMBOLS) and first.already_stored == 0
+    assert second.written == 0 and second.already_stored == len(SYMBOLS)
+    assert second.targets == first.targets
+    events = OperationalStore.from_settings(settings).list_audit_events()
+    recorded = [e for e in events if e.action == "decision.recorded" and e.actor == "decide"]
+    assert len({e.subject for e in recorded}) == len(recorded)
+
+
+def test_make_decisions_kill_switch_halted_holds_current_weights(tmp_path: Path) -> None:
+    # Arrange
+    fill_lake(tmp_path)
+    settings = tiny_settings(tmp_path)
+    KillSwitch.from_settings(settings).halt(reason="test drill", actor="tester")
+    current = {"AAPL": 0.1, "MSFT": -0.05}
+
+    # Act
+    summary = make_decisions(settings, AS_OF, current_weights=current)
+
+    # Assert
+    assert summary.trading_state == "halted"
+    assert summary.targets == current
+    assert all(r[0].startswith(DecisionReason.KILL_SWITCH_HALTED) for r in summary.reasons.values())
+
+
+@pytest.mark.slow
+def test_make_decisions_with_champion_uses_its_signals(champion_home: Path) -> None:
+    # Act
+    summary = make_decisions(tiny_settings(champion_home), AS_OF)
+
+    # Assert
+    assert summary.signal_source == SIGNAL_CHAMPION
+    assert summary.model_versions == {"hybrid": "1"}
+    assert not any("SMA" in note for note in summary.notes)
+    assert summary.written == len(SYMBOLS)
