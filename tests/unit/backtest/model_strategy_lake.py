@@ -43,7 +43,19 @@ TINY_BACKTEST = {
     "rl_timesteps": 64,
     "rl_normalize_window": 20,
 }
-TINY_RL = {"window": 4, "net_arch": (16,), "turbulence_lookback": 20}
+TINY_RL = {
+    "window": 4,
+    "net_arch": (16,),
+    "turbulence_lookback": 20,
+    "normalize_window": 20,
+    "folds": 2,
+    "train_size": 150,
+    "validation_size": 30,
+    "trade_size": 30,
+    "agents": ("a2c",),
+    "seeds": (0,),
+    "timesteps": 64,
+}
 
 Transform = Callable[[pd.DataFrame], pd.DataFrame]
 

@@ -14,20 +14,26 @@ from quantdesk.pipelines.backtest_and_promote import (
     backtest_and_promote,
 )
 from quantdesk.pipelines.train_hybrid import train_hybrid
+from quantdesk.pipelines.train_rl import train_rl
 from quantdesk.store.operational_store import OperationalStore
 from tests.unit.backtest.model_strategy_lake import END, START, fill_lake, tiny_settings
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def promoted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BacktestAndPromoteSummary]:
-    """A registered (not yet promoted) tiny hybrid, then one backtest-and-promote run."""
-    home = tmp_path_factory.mktemp("promote")
+def _run(home: Path, with_rl: bool) -> tuple[Path, BacktestAndPromoteSummary]:
+    """Registered (not yet promoted) tiny challengers, then one backtest-and-promote run."""
     fill_lake(home)
     settings = tiny_settings(home)
     train_hybrid(settings, START, END, promote=False)
+    if with_rl:
+        train_rl(settings, START, END)
     return home, backtest_and_promote(settings, START, END)
+
+
+@pytest.fixture(scope="module")
+def promoted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BacktestAndPromoteSummary]:
+    return _run(tmp_path_factory.mktemp("promote"), with_rl=True)
 
 
 def test_backtest_and_promote_backtests_every_challenger_strategy_after_costs(
@@ -66,11 +72,28 @@ def test_backtest_and_promote_registered_challenger_passes_gate_with_metrics_rec
     assert actions.index("model.backtest_recorded") < actions.index("model.promoted")
 
 
-def test_backtest_and_promote_without_rl_challenger_promotes_nothing_for_rl(
+def test_backtest_and_promote_rl_challenger_goes_through_the_gate(
     promoted: tuple[Path, BacktestAndPromoteSummary],
 ) -> None:
     # Arrange
     home, summary = promoted
+    settings = tiny_settings(home)
+
+    # Act
+    rl = next(p for p in summary.promotions if p.model == settings.rl.model_name)
+
+    # Assert
+    assert rl.version == 1 and rl.reasons
+    info = ModelRegistry(settings).version(settings.rl.model_name, 1)
+    assert f"{BACKTEST_TAG}strategy.sharpe" in info.tags
+    assert (CHAMPION in info.aliases) == rl.promoted
+
+
+def test_backtest_and_promote_without_rl_challenger_promotes_nothing_for_rl(
+    tmp_path: Path,
+) -> None:
+    # Arrange
+    home, summary = _run(tmp_path, with_rl=False)
 
     # Assert
     rl = next(p for p in summary.promotions if p.model == tiny_settings(home).rl.model_name)

@@ -10,6 +10,7 @@ import pytest
 from quantdesk.decisions.rules import DecisionReason
 from quantdesk.pipelines.decide import SIGNAL_CHAMPION, SIGNAL_SMA, make_decisions
 from quantdesk.pipelines.train_hybrid import train_hybrid
+from quantdesk.pipelines.train_rl import promote_rl, train_rl
 from quantdesk.risk.kill_switch import KillSwitch
 from quantdesk.store.operational_store import OperationalStore
 from tests.unit.backtest.model_strategy_lake import START, SYMBOLS, fill_lake, tiny_settings
@@ -26,11 +27,13 @@ def lake_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def champion_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A lake and a tiny hybrid trained and promoted by the existing pipeline."""
+    """A lake, a tiny hybrid and a tiny RL ensemble promoted by the existing pipelines."""
     home = tmp_path_factory.mktemp("champion")
     fill_lake(home)
-    summary = train_hybrid(tiny_settings(home), START, AS_OF, promote=True)
-    assert summary.promoted
+    settings = tiny_settings(home)
+    assert train_hybrid(settings, START, AS_OF, promote=True).promoted
+    train_rl(settings, START, AS_OF)
+    assert promote_rl(settings).promoted
     return home
 
 
@@ -81,12 +84,18 @@ def test_make_decisions_kill_switch_halted_holds_current_weights(tmp_path: Path)
 
 
 @pytest.mark.slow
-def test_make_decisions_with_champion_uses_its_signals(champion_home: Path) -> None:
+def test_make_decisions_with_champions_uses_hybrid_signal_and_rl_target(
+    champion_home: Path,
+) -> None:
     # Act
     summary = make_decisions(tiny_settings(champion_home), AS_OF)
 
     # Assert
     assert summary.signal_source == SIGNAL_CHAMPION
-    assert summary.model_versions == {"hybrid": "1"}
-    assert not any("SMA" in note for note in summary.notes)
+    assert summary.model_versions == {"hybrid": "1", "rl_ensemble": "1"}
+    assert summary.notes == ()
+    assert all(
+        any(r.startswith(DecisionReason.RL_TARGET) for r in reasons)
+        for reasons in summary.reasons.values()
+    )
     assert summary.written == len(SYMBOLS)
