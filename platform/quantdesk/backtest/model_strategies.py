@@ -146,7 +146,9 @@ def engine_weights(
 
     Backtests run with an open desk (no kill switch, no restricted list): the rules the
     backtest measures are the models' and the sizing's. Bars without a trailing volatility
-    get no position; earlier bars (in-sample) are zero.
+    get no position; earlier bars (in-sample) are zero. A symbol's latest signal stays its
+    view on the panel's rows where it has no new bar (an equity over a crypto weekend), so
+    a closed market does not churn the position.
     """
     engine = DecisionEngine(settings.decisions)
     context = DecisionContext()
@@ -154,12 +156,15 @@ def engine_weights(
     out = pd.DataFrame(0.0, index=panel.index, columns=panel.close.columns)
     rows = np.flatnonzero(np.asarray(panel.index > after))
     for symbol in panel.symbols:
+        latest: Signal | None = None
         for row in rows:
             at = panel.index[row]
+            if signals is not None:
+                latest = signals.get((symbol, at), latest)
+            signal = latest
             vol = float(volatility.iloc[row][symbol])
             if not (math.isfinite(vol) and vol > 0):
                 continue
-            signal = signals.get((symbol, at)) if signals is not None else None
             rl = None
             if rl_weights is not None:
                 value = float(rl_weights.iloc[row][symbol])
