@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from quantdesk.store.operational_store import OperationalStore
 from tests.unit.backtest.model_strategy_lake import START, SYMBOLS, fill_lake, tiny_settings
 
 AS_OF = datetime(2016, 9, 1, tzinfo=UTC)
+QUANTDESK = str(Path(sys.executable).with_name("quantdesk"))
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +103,25 @@ def test_make_decisions_with_champions_uses_hybrid_signal_and_rl_target(
         for reasons in summary.reasons.values()
     )
     assert summary.written == len(SYMBOLS)
+
+
+def test_decide_command_prints_targets_and_the_fallback_note(lake_home: Path) -> None:
+    # Arrange
+    env = {
+        **os.environ,
+        "QUANTDESK_HOME": str(lake_home),
+        "QUANTDESK_UNIVERSE": ",".join(SYMBOLS),
+        "QUANTDESK_BACKTEST__SMA_FAST": "5",
+        "QUANTDESK_BACKTEST__SMA_SLOW": "30",
+    }
+
+    # Act
+    done = subprocess.run(
+        [QUANTDESK, "decide", "--as-of", "2016-11-01"],
+        env=env, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+
+    # Assert
+    assert done.returncode == 0, done.stderr
+    assert "sma_fallback" in done.stdout and "AAPL" in done.stdout
+    assert "2 new" in done.stdout
