@@ -17,6 +17,7 @@ from quantdesk.commands import backtest as backtest_commands
 from quantdesk.commands import backup as backup_commands
 from quantdesk.commands import compliance as compliance_commands
 from quantdesk.commands import data as data_commands
+from quantdesk.commands import decide as decide_commands
 from quantdesk.commands import features as features_commands
 from quantdesk.commands import models as models_commands
 from quantdesk.commands import pipeline as pipeline_commands
@@ -53,6 +54,7 @@ app.command()(ingest)
 app.add_typer(compliance_commands.app, name="compliance")
 app.add_typer(step_commands.app, name="step")
 app.add_typer(pipeline_commands.app, name="pipeline")
+app.add_typer(decide_commands.app, name="decide")
 
 log = get_logger("quantdesk.cli")
 

@@ -227,6 +227,13 @@ class BacktestSettings(BaseModel):
     fill: Literal["open", "close"] = "open"  # a decision at bar t's close trades at t+1's ...
     rolling_window: int = Field(default=63, ge=2)  # bars in the report's rolling Sharpe
     cost_scales: tuple[float, ...] = (0.5, 1.0, 2.0)
+    # Model strategies (hybrid, rl, ensemble): refit per fold, so kept small on purpose.
+    model_epochs: int = Field(default=2, ge=1)
+    model_mc_passes: int = Field(default=10, ge=2)
+    model_validation_bars: int = Field(default=40, ge=2)
+    rl_agents: tuple[str, ...] = ("ppo", "a2c")
+    rl_timesteps: int = Field(default=2_000, ge=1)
+    rl_normalize_window: int = Field(default=63, ge=2)
 
 
 def _default_rl_hyperparameters() -> dict[str, dict[str, float | int | str]]:

@@ -2,8 +2,9 @@
 
 A strategy sees only a :class:`MarketPanel` and must use, for the weight of bar t, nothing
 after bar t's close (the engines then trade it at bar t+1). ``fit`` receives the training
-bars of a walk-forward fold only, so a learned strategy never sees its test period. Adding a
-strategy (hybrid, rl, ensemble) is one entry in :data:`STRATEGIES`.
+bars of a walk-forward fold only, so a learned strategy never sees its test period. The
+learned ones (``hybrid``, ``rl``, ``ensemble``, see :mod:`quantdesk.backtest.model_strategies`)
+are retrained per fold; a registry champion is never backtested over the history it learned.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 from quantdesk.backtest.costs import CostModel
 from quantdesk.backtest.market_panel import MarketPanel
 from quantdesk.backtest.metrics import sharpe_ratio
+from quantdesk.backtest.model_strategies import HybridStrategy, ModelEnsembleStrategy, RlStrategy
 from quantdesk.backtest.vectorized import simulate
 from quantdesk.config import CostSettings, Settings
 from quantdesk.domain import InvalidInputError
@@ -170,6 +172,9 @@ STRATEGIES: dict[str, StrategyFactory] = {
     "sma": lambda s: SmaCrossover(fast=s.backtest.sma_fast, slow=s.backtest.sma_slow),
     "sma_grid": lambda s: SmaGridSearch(s.costs, periods_per_year=s.backtest.periods_per_year),
     "buy_and_hold": lambda s: BuyAndHold(),
+    "hybrid": HybridStrategy,
+    "rl": RlStrategy,
+    "ensemble": ModelEnsembleStrategy.from_settings,
 }
 
 
