@@ -380,7 +380,7 @@ class FeatureSettings(BaseModel):
 
 
 def _split_names(value: Any) -> Any:
-    """Accept ``a@x,b@y`` as well as a JSON list from the environment."""
+    """Accept ``a,b`` as well as a JSON list from the environment (lists of names)."""
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
@@ -522,14 +522,7 @@ class Settings(BaseSettings):
     @classmethod
     def _split_universe(cls, value: Any) -> Any:
         """Accept ``AAPL,BTC-USD`` as well as a JSON list from the environment."""
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                import json
-
-                return tuple(json.loads(text))
-            return tuple(part.strip() for part in text.split(",") if part.strip())
-        return value
+        return _split_names(value)
 
     @field_validator("universe")
     @classmethod

@@ -82,7 +82,7 @@ def make_decisions(
         raise InvalidInputError("decide needs at least one symbol")
     current = {s: float((current_weights or {}).get(s, 0.0)) for s in names}
     lake = Lake(settings.lake_dir)
-    moment = _decision_time(lake, names, as_of)
+    moment = decision_time(lake, names, as_of)
     start = moment - timedelta(days=settings.features.warmup_days + _HISTORY_DAYS)
     benchmark = settings.features.benchmark_symbol
     to_read = tuple(dict.fromkeys((*names, benchmark)))
@@ -157,7 +157,7 @@ def make_decisions(
     return summary
 
 
-def _decision_time(lake: Lake, names: Sequence[str], as_of: datetime | None) -> datetime:
+def decision_time(lake: Lake, names: Sequence[str], as_of: datetime | None) -> datetime:
     """``as_of`` (UTC), or the close of the newest clean daily bar of ``names``."""
     if as_of is not None:
         return require_utc(as_of, "as_of")

@@ -91,16 +91,61 @@ def _materialize(settings: Settings) -> str:
     )
 
 
-def _backtest(settings: Settings) -> str:
-    from quantdesk.pipelines.backtest import run_backtest
+# The demo trains small so the whole job fits in minutes on two cores; the DAGs train with the
+# full settings (QUANTDESK_RL__*). Two fast on-policy agents, three seeds for mean ± std.
+DEMO_RL_AGENTS = ("ppo", "a2c")
+DEMO_RL_TIMESTEPS = 5_000
+
+
+def _train_hybrid(settings: Settings) -> str:
+    from quantdesk.pipelines.train_hybrid import train_hybrid
 
     start, end = _window(settings)
-    summary = run_backtest(settings, start, end, strategy="sma")
-    m = summary.metrics
+    s = train_hybrid(settings, start, end, promote=True)
+    best = max(s.baseline_ic.items(), key=lambda kv: kv[1])
+    verdict = "champion" if s.promoted else "not promoted: " + "; ".join(s.reasons)
     return (
-        f"walk-forward {summary.strategy} out of sample after costs: Sharpe {m['sharpe']:.2f}, "
-        f"CAGR {m['cagr']:.1%}, max drawdown {m['max_drawdown']:.1%}; "
-        f"tearsheet {summary.report_path}"
+        f"hybrid v{s.version} ({s.folds} walk-forward folds, {s.samples} samples): "
+        f"out-of-sample IC {s.oos_ic:.3f} vs best baseline {best[0]} {best[1]:.3f}, "
+        f"ECE {s.oos_ece:.3f}; {verdict}; MLflow at {settings.resolved_mlflow_tracking_uri}"
+    )
+
+
+def _train_rl(settings: Settings) -> str:
+    from quantdesk.pipelines.train_rl import train_rl
+
+    start, end = _window(settings)
+    s = train_rl(settings, start, end, agents=DEMO_RL_AGENTS, timesteps=DEMO_RL_TIMESTEPS)
+    sharpe = ", ".join(f"{k} {m:+.2f}±{sd:.2f}" for k, (m, sd) in s.sharpe.items())
+    return f"RL ensemble v{s.model_version} (selected {s.selected}); Sharpe {sharpe}"
+
+
+def _backtest_and_promote(settings: Settings) -> str:
+    from quantdesk.pipelines.backtest import run_backtest
+    from quantdesk.pipelines.backtest_and_promote import backtest_and_promote
+
+    start, end = _window(settings)
+    reference = run_backtest(settings, start, end, strategy="sma")
+    summary = backtest_and_promote(settings, start, end)
+    results = {"sma": reference.metrics, **summary.metrics}
+    sharpe = ", ".join(f"{k} {m.get('sharpe', float('nan')):.2f}" for k, m in results.items())
+    promoted = ", ".join(
+        f"{p.model} {'promoted' if p.promoted else 'kept'}" for p in summary.promotions
+    )
+    return (
+        f"walk-forward Sharpe after costs: {sharpe}; {promoted}; "
+        f"tearsheets in {reference.report_path.parent}"
+    )
+
+
+def _decide(settings: Settings) -> str:
+    from quantdesk.pipelines.decide import make_decisions
+
+    s = make_decisions(settings)
+    held = ", ".join(f"{k} {v:+.2f}" for k, v in s.approved.items() if abs(v) > 1e-9) or "none"
+    return (
+        f"{s.decisions} decisions as of {s.as_of:%Y-%m-%d} from {s.signal_source} "
+        f"({s.written} new) recorded in {settings.resolved_database_url}; positions: {held}"
     )
 
 
@@ -112,11 +157,15 @@ def _backup(settings: Settings) -> str:
 
 
 def _compliance(settings: Settings) -> str:
+    from quantdesk.data.lake import Lake
+    from quantdesk.pipelines.decide import decision_time
     from quantdesk.pipelines.export_compliance import export_compliance
 
-    summary = export_compliance(settings, datetime.now(UTC).date())
+    # The day the decide step traded: the embedded data ends in the past, not today.
+    day = decision_time(Lake(settings.lake_dir), settings.universe, None).date()
+    summary = export_compliance(settings, day)
     rows = ", ".join(f"{table} {count}" for table, count in summary.rows.items())
-    return f"today's export ({rows}) with SHA-256 manifest at {summary.location}"
+    return f"export of {summary.day} ({rows}) with SHA-256 manifest at {summary.location}"
 
 
 def main_job_steps() -> list[tuple[str, StepFunction]]:
@@ -126,7 +175,10 @@ def main_job_steps() -> list[tuple[str, StepFunction]]:
         ("validate", _validate),
         ("build features", _features),
         ("materialize features", _materialize),
-        ("backtest", _backtest),
+        ("train hybrid", _train_hybrid),
+        ("train RL ensemble", _train_rl),
+        ("backtest and promote", _backtest_and_promote),
+        ("decide", _decide),
         ("backup", _backup),
         ("compliance export", _compliance),
     ]

@@ -17,15 +17,12 @@ from typing import Any
 import pandas as pd
 
 from quantdesk.config import CoinbaseSettings, get_settings
-from quantdesk.data.sources.base import check_granularity, check_range
 from quantdesk.data.sources.http_client import HttpOptions, VenueHttpClient
 from quantdesk.data.sources.venue_bars import (
-    as_granularity,
     candles_to_frame,
-    require_venue_instrument,
-    venue_instruments,
 )
-from quantdesk.domain import Granularity, Instrument, MalformedResponseError, Venue
+from quantdesk.data.sources.venue_source import VenueSource
+from quantdesk.domain import Granularity, MalformedResponseError, Venue
 
 MAX_CANDLES_PER_REQUEST = 350
 CANDLES_PATH = "/api/v3/brokerage/market/products/{product_id}/candles"
@@ -41,7 +38,7 @@ GRANULARITIES: dict[Granularity, str] = {
 _FIELDS = ("open", "high", "low", "close", "volume")
 
 
-class CoinbaseSource:
+class CoinbaseSource(VenueSource):
     """Bars from Coinbase Advanced Trade's public candles endpoint (no credentials needed)."""
 
     venue = Venue.COINBASE
@@ -65,19 +62,12 @@ class CoinbaseSource:
     def __repr__(self) -> str:
         return f"CoinbaseSource(base_url={self._http.base_url!r})"
 
-    def close(self) -> None:
-        self._http.close()
-
-    def list_instruments(self) -> list[Instrument]:
-        return venue_instruments(self.venue)
-
     def fetch_bars(
         self, symbol: str, granularity: Granularity | str, start: datetime, end: datetime
     ) -> pd.DataFrame:
-        require_venue_instrument(symbol, self.venue)
-        granularity = as_granularity(granularity)
-        check_granularity(granularity, frozenset(GRANULARITIES), "coinbase")
-        start, end = check_range(start, end)
+        granularity, start, end = self._checked_request(
+            symbol, granularity, start, end, GRANULARITIES
+        )
         now = self.options.clock.now()
         step = int(granularity.duration.total_seconds())
         first = math.floor(start.timestamp() / step) * step  # candles are epoch-aligned

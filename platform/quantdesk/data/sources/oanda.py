@@ -21,17 +21,13 @@ from typing import Any, Literal
 import pandas as pd
 
 from quantdesk.config import OandaSettings, env_var_name, get_settings
-from quantdesk.data.sources.base import check_granularity, check_range
 from quantdesk.data.sources.http_client import HttpOptions, VenueHttpClient
 from quantdesk.data.sources.venue_bars import (
-    as_granularity,
     candles_to_frame,
-    require_venue_instrument,
-    venue_instruments,
 )
+from quantdesk.data.sources.venue_source import VenueSource
 from quantdesk.domain import (
     Granularity,
-    Instrument,
     MalformedResponseError,
     MissingCredentialsError,
     Venue,
@@ -61,7 +57,7 @@ def rfc3339(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class OandaSource:
+class OandaSource(VenueSource):
     """Bars from the OANDA v20 REST API (practice or live host from settings)."""
 
     venue = Venue.OANDA
@@ -93,19 +89,12 @@ class OandaSource:
     def base_url(self) -> str:
         return self._http.base_url
 
-    def close(self) -> None:
-        self._http.close()
-
-    def list_instruments(self) -> list[Instrument]:
-        return venue_instruments(self.venue)
-
     def fetch_bars(
         self, symbol: str, granularity: Granularity | str, start: datetime, end: datetime
     ) -> pd.DataFrame:
-        require_venue_instrument(symbol, self.venue)
-        granularity = as_granularity(granularity)
-        check_granularity(granularity, frozenset(GRANULARITIES), "oanda")
-        start, end = check_range(start, end)
+        granularity, start, end = self._checked_request(
+            symbol, granularity, start, end, GRANULARITIES
+        )
         headers = {
             "Authorization": f"Bearer {self._token()}",
             "Accept-Datetime-Format": "RFC3339",

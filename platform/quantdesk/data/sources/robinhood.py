@@ -33,18 +33,14 @@ import pandas as pd
 from pydantic import SecretStr
 
 from quantdesk.config import RobinhoodSettings, env_var_name, get_settings
-from quantdesk.data.sources.base import check_granularity, check_range
 from quantdesk.data.sources.http_client import HttpOptions, VenueHttpClient
 from quantdesk.data.sources.venue_bars import (
-    as_granularity,
     candles_to_frame,
-    require_venue_instrument,
-    venue_instruments,
 )
+from quantdesk.data.sources.venue_source import VenueSource
 from quantdesk.domain import (
     AuthenticationError,
     Granularity,
-    Instrument,
     InvalidDateRangeError,
     MalformedResponseError,
     MissingCredentialsError,
@@ -119,7 +115,7 @@ def choose_span(granularity: Granularity, start: datetime, now: datetime) -> str
     )
 
 
-class RobinhoodSource:
+class RobinhoodSource(VenueSource):
     """Bars from Robinhood's market-data endpoints, logged in with the configured account."""
 
     venue = Venue.ROBINHOOD
@@ -139,19 +135,10 @@ class RobinhoodSource:
     def __repr__(self) -> str:
         return f"RobinhoodSource(base_url={self._http.base_url!r})"
 
-    def close(self) -> None:
-        self._http.close()
-
-    def list_instruments(self) -> list[Instrument]:
-        return venue_instruments(self.venue)
-
     def fetch_bars(
         self, symbol: str, granularity: Granularity | str, start: datetime, end: datetime
     ) -> pd.DataFrame:
-        require_venue_instrument(symbol, self.venue)
-        granularity = as_granularity(granularity)
-        check_granularity(granularity, frozenset(INTERVALS), "robinhood")
-        start, end = check_range(start, end)
+        granularity, start, end = self._checked_request(symbol, granularity, start, end, INTERVALS)
         now = self.options.clock.now()
         span = choose_span(granularity, start, now)
         credentials = self._credentials()
