@@ -8,6 +8,7 @@ line saying what it produced and where, so a new user sees every output of the p
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -128,7 +129,7 @@ def _backtest_and_promote(settings: Settings) -> str:
     reference = run_backtest(settings, start, end, strategy="sma")
     summary = backtest_and_promote(settings, start, end)
     results = {"sma": reference.metrics, **summary.metrics}
-    sharpe = ", ".join(f"{k} {m.get('sharpe', float('nan')):.2f}" for k, m in results.items())
+    sharpe = ", ".join(f"{k} {_sharpe_text(m)}" for k, m in results.items())
     promoted = ", ".join(
         f"{p.model} {'promoted' if p.promoted else 'kept'}" for p in summary.promotions
     )
@@ -136,6 +137,11 @@ def _backtest_and_promote(settings: Settings) -> str:
         f"walk-forward Sharpe after costs: {sharpe}; {promoted}; "
         f"tearsheets in {reference.report_path.parent}"
     )
+
+
+def _sharpe_text(metrics: dict[str, float | int]) -> str:
+    value = float(metrics.get("sharpe", float("nan")))
+    return "n/a (took no position)" if math.isnan(value) else f"{value:.2f}"
 
 
 def _decide(settings: Settings) -> str:
