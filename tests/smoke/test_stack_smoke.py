@@ -355,11 +355,14 @@ def test_ray_runs_remote_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
     """A one-CPU local Ray cluster schedules tasks and returns their results."""
     import ray
 
+    from quantdesk.ray_runtime import AUTH_TOKEN_ENV, local_auth_token
+
     # Ray 2.60 turns token auth on for a new local cluster (it then sets RAY_AUTH_MODE=token
     # in os.environ itself) and saves a fresh token in ~/.ray/auth_token unless it finds one;
-    # hand it one in the environment. monkeypatch undoes Ray's RAY_AUTH_MODE afterwards.
+    # hand it this process's token (see quantdesk.ray_runtime). monkeypatch undoes Ray's
+    # RAY_AUTH_MODE afterwards.
     monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
-    monkeypatch.setenv("RAY_AUTH_TOKEN", secrets.token_hex(32))
+    monkeypatch.setenv(AUTH_TOKEN_ENV, local_auth_token())
     # Short path on purpose: Ray's unix sockets live below it (108-byte limit).
     temp_dir = tempfile.mkdtemp(prefix="qdray")
 

@@ -100,7 +100,7 @@ def train_fold_data_parallel(
     from ray.train.torch import TorchTrainer
 
     from quantdesk.models.hybrid import HybridNet
-    from quantdesk.models.tuning import start_ray
+    from quantdesk.ray_runtime import start_ray
 
     train_idx = fold.train.select(dataset.time_positions)
     val_idx = fold.validation.select(dataset.time_positions)

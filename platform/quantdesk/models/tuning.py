@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,6 +21,7 @@ from quantdesk.domain.errors import InvalidInputError
 from quantdesk.features.datasets import LabelArrays
 from quantdesk.features.splits import WalkForwardSpec
 from quantdesk.models.training import TrainingConfig
+from quantdesk.ray_runtime import start_ray
 
 METRIC = "validation_score"
 CONV_CHOICES: dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = {
@@ -116,29 +116,6 @@ def _trainable(
     train_walk_forward(dataset, spec, architecture,
                        replace(training, learning_rate=chosen.learning_rate), cost_rates,
                        on_fold=report)  # fmt: skip
-
-
-def start_ray(settings: Settings) -> None:
-    """Connect to ``settings.ray.address`` or start a small loopback-only local Ray."""
-    import ray
-
-    if ray.is_initialized():
-        return
-    if settings.ray.address:
-        ray.init(address=settings.ray.address, ignore_reinit_error=True, log_to_driver=False)
-        return
-    import quantdesk
-
-    source_root = str(Path(quantdesk.__file__).resolve().parents[1])
-    ray.init(
-        num_cpus=settings.ray.num_cpus,
-        _node_ip_address="127.0.0.1",
-        include_dashboard=False,
-        object_store_memory=settings.ray.object_store_memory_mb * 1024 * 1024,
-        runtime_env={"env_vars": {"PYTHONPATH": source_root}},
-        log_to_driver=False,
-        ignore_reinit_error=True,
-    )
 
 
 def tune_hybrid_search(

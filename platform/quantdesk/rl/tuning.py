@@ -15,6 +15,7 @@ from quantdesk.backtest.costs import CostModel
 from quantdesk.config import Settings
 from quantdesk.domain.errors import InvalidInputError
 from quantdesk.features.splits import walk_forward_splits
+from quantdesk.ray_runtime import start_ray
 from quantdesk.rl.agents import parse_agents
 from quantdesk.rl.market_tensor import MarketTensor
 
@@ -96,18 +97,7 @@ def tune_agent(
         raise InvalidInputError(
             f"tuning needs {fold_length(settings)} bars for one fold, got {len(market)}"
         )
-    started_here = not ray.is_initialized()
-    if started_here:
-        if settings.ray.address:
-            ray.init(address=settings.ray.address, log_to_driver=False)
-        else:
-            ray.init(
-                num_cpus=settings.ray.num_cpus,
-                object_store_memory=settings.ray.object_store_memory_mb * 1024 * 1024,
-                include_dashboard=False,
-                _node_ip_address="127.0.0.1",
-                log_to_driver=False,
-            )
+    started_here = start_ray(settings)
     try:
         trainable = tune.with_resources(
             tune.with_parameters(
