@@ -4,6 +4,7 @@ receives as strings), and the trailing window they describe is the one trained o
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +94,28 @@ def test_model_dag_in_kubernetes_mode_runs_its_step_in_a_pod(
     assert isinstance(task, KubernetesPodOperator)
     assert task.arguments[:3] == ["step", "run", f"quantdesk.pipelines.{step}"]
     assert [outlet.name for outlet in task.outlets] == outlets
+
+
+def test_data_window_ends_where_a_stale_lake_ends_and_at_the_run_for_a_current_one(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a lake whose newest daily bar opens 2012-12-31 (like the embedded history).
+    from quantdesk.config import load_settings
+    from quantdesk.data.lake import Lake
+    from quantdesk.data.sources.synthetic import SyntheticConfig, SyntheticSource
+    from quantdesk.pipelines.train_hybrid import data_window
+
+    settings = load_settings(home=tmp_path / "home", universe=["BTC-USD"])
+    source = SyntheticSource(SyntheticConfig(symbols=("BTC-USD",), first_year=2012))
+    bars = source.fetch_bars(
+        "BTC-USD", "1d", datetime(2012, 1, 1, tzinfo=UTC), datetime(2013, 1, 1, tzinfo=UTC)
+    )
+    Lake(settings.lake_dir).write_bars(bars)
+
+    # Act
+    stale = data_window(settings, datetime(2026, 3, 7, 6, tzinfo=UTC), 100)
+    current = data_window(settings, datetime(2012, 12, 1, tzinfo=UTC), 100)
+
+    # Assert
+    assert stale == (datetime(2012, 9, 23, tzinfo=UTC), datetime(2013, 1, 1, tzinfo=UTC))
+    assert current == (datetime(2012, 8, 23, tzinfo=UTC), datetime(2012, 12, 1, tzinfo=UTC))

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "TrainHybridSummary",
     "TuneHybridSummary",
+    "data_window",
     "trailing_window",
     "train_hybrid",
     "train_hybrid_step",
@@ -394,17 +395,45 @@ def trailing_window(end: datetime, lookback_days: int) -> tuple[datetime, dateti
     return end - timedelta(days=lookback_days), end
 
 
+STALE_AFTER = timedelta(days=7)
+
+
+def data_window(settings: Settings, end: datetime, lookback_days: int) -> tuple[datetime, datetime]:
+    """The trailing window a scheduled run trains on, ending at the newest clean daily bar.
+
+    In production the lake is current and this is ``trailing_window(end, ...)``. When the lake
+    ends earlier (the embedded history stops in 2013; a feed has stalled) the window ends where
+    the data ends, so the run trains on the newest data it has instead of an empty window, and a
+    lake older than :data:`STALE_AFTER` is logged as stale for an operator to see.
+    """
+    from quantdesk.data.lake import Lake, Zone
+
+    start, end = trailing_window(end, lookback_days)
+    lake = Lake(settings.lake_dir)
+    closes = [
+        c.last_open_time + timedelta(days=1)
+        for c in (lake.coverage(Zone.CLEAN) if lake.root.exists() else [])
+        if c.granularity == "1d" and c.symbol in settings.universe
+    ]
+    newest = min(max(closes), end) if closes else end
+    if newest >= end:
+        return start, end
+    if end - newest > STALE_AFTER:
+        _log.warning("training.stale_lake", newest=newest.isoformat(), run_end=end.isoformat())
+    return trailing_window(newest, lookback_days)
+
+
 def train_hybrid_step(
     settings: Settings, end: datetime, lookback_days: int, promote: bool = False
 ) -> TrainHybridSummary:
     """The scheduled form of :func:`train_hybrid`: plain parameters a DAG can render.
 
-    Trains on the trailing ``lookback_days`` ending at ``end`` (the run's time), reading the
-    lake as it was known at ``end``, so a rerun of the same run trains on the same data (and
-    the training key then reuses the registered version).
+    Trains on the trailing ``lookback_days`` of data (see :func:`data_window`), reading the
+    lake as it was known at ``end`` (the run's time), so a rerun of the same run trains on the
+    same data (and the training key then reuses the registered version).
     """
-    start, end = trailing_window(end, lookback_days)
-    return train_hybrid(settings, start, end, as_of=end, promote=promote)
+    start, last = data_window(settings, end, lookback_days)
+    return train_hybrid(settings, start, last, as_of=end, promote=promote)
 
 
 def tune_hybrid_step(
@@ -412,6 +441,6 @@ def tune_hybrid_step(
 ) -> TuneHybridSummary:
     """The scheduled form of :func:`tune_hybrid` over the same trailing window as training;
     ``trials`` defaults to ``QUANTDESK_MODELS__TUNE_TRIALS``."""
-    start, end = trailing_window(end, lookback_days)
+    start, last = data_window(settings, end, lookback_days)
     chosen = trials if trials is not None else settings.models.tune_trials
-    return tune_hybrid(settings, start, end, trials=chosen, as_of=end)
+    return tune_hybrid(settings, start, last, trials=chosen, as_of=end)

@@ -127,12 +127,13 @@ def train_rl(
 
 
 def train_rl_step(settings: Settings, end: datetime, lookback_days: int) -> TrainRLSummary:
-    """The scheduled form of :func:`train_rl`: the trailing ``lookback_days`` ending at ``end``
-    (the run's time) of the lake as known at ``end``, so a rerun trains on the same data."""
-    from quantdesk.pipelines.train_hybrid import trailing_window
+    """The scheduled form of :func:`train_rl`: the trailing ``lookback_days`` of data (see
+    :func:`~quantdesk.pipelines.train_hybrid.data_window`) of the lake as known at ``end`` (the
+    run's time), so a rerun trains on the same data."""
+    from quantdesk.pipelines.train_hybrid import data_window
 
-    start, end = trailing_window(end, lookback_days)
-    return train_rl(settings, start, end, as_of=end)
+    start, last = data_window(settings, end, lookback_days)
+    return train_rl(settings, start, last, as_of=end)
 
 
 def promote_rl(settings: Settings) -> PromoteRLSummary:
