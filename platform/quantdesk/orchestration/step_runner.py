@@ -13,6 +13,7 @@ import enum
 import importlib
 import inspect
 import json
+import math
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -124,6 +125,8 @@ def to_jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN/inf, and Airflow's API refuses them in XCom
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
@@ -138,5 +141,5 @@ def run_step(
     result = function(settings if settings is not None else load_settings(), **kwargs)
     data = to_jsonable(result)
     summary: dict[str, Any] = data if isinstance(data, dict) else {"result": data}
-    json.dumps(summary)  # fail here, not in XCom, if something slipped through
+    json.dumps(summary, allow_nan=False)  # fail here, not in XCom, if something slipped through
     return summary

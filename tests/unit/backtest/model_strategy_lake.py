@@ -12,25 +12,12 @@ from quantdesk.config import Settings, load_settings
 from quantdesk.data.lake import Lake
 from quantdesk.data.sources.synthetic import SyntheticConfig, SyntheticSource
 from quantdesk.domain import Granularity
+from tests.tiny_models import TINY_HYBRID
 
 SYMBOLS = ("AAPL", "MSFT")
 LAKE_SYMBOLS = (*SYMBOLS, "SPX")
 START, END = datetime(2015, 1, 1, tzinfo=UTC), datetime(2017, 1, 1, tzinfo=UTC)
-TINY_MODELS = {
-    "window": 8,
-    "conv_channels": (8,),
-    "kernel_sizes": (3,),
-    "dilations": (1,),
-    "lstm_hidden": 8,
-    "max_epochs": 2,
-    "n_folds": 2,
-    "test_size": 60,
-    "validation_size": 40,
-    "min_train_size": 150,
-    "max_ece": 0.5,
-    "promotion_floor_ic": None,
-    "mc_samples": 4,
-}
+TINY_MODELS = {**TINY_HYBRID, "mc_samples": 4}
 TINY_BACKTEST = {
     "min_train_bars": 250,
     "walk_forward_folds": 2,

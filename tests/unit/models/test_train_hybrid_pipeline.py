@@ -18,24 +18,12 @@ from quantdesk.data.sources.synthetic import SyntheticConfig, SyntheticSource
 from quantdesk.domain import Granularity
 from quantdesk.pipelines.train_hybrid import TrainHybridSummary, train_hybrid
 from quantdesk.store.operational_store import OperationalStore
+from tests.tiny_models import TINY_HYBRID
 
 QUANTDESK = str(Path(sys.executable).with_name("quantdesk"))
 SYMBOLS = ("BTC-USD", "ETH-USD")
 START, END = datetime(2015, 6, 1, tzinfo=UTC), datetime(2017, 1, 1, tzinfo=UTC)
-TINY = {
-    "window": 8,
-    "conv_channels": (8,),
-    "kernel_sizes": (3,),
-    "dilations": (1,),
-    "lstm_hidden": 8,
-    "max_epochs": 2,
-    "n_folds": 2,
-    "test_size": 60,
-    "validation_size": 40,
-    "min_train_size": 150,
-    "max_ece": 0.5,
-    "promotion_floor_ic": None,
-}  # fmt: skip  (tiny models: the floor has its own test)
+TINY = TINY_HYBRID
 
 pytestmark = pytest.mark.slow
 

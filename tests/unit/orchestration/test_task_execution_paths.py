@@ -212,3 +212,15 @@ def test_mapped_task_in_kubernetes_mode_expands_pod_arguments_per_symbol(tmp_pat
     assert len(arguments) == 2
     assert arguments[0][:3] == ["step", "run", "quantdesk.pipelines.market_data:ingest_due_bars"]
     assert "symbols=ETH-USD" in arguments[1]
+
+
+def test_step_summary_with_non_finite_numbers_becomes_json_xcom_accepts() -> None:
+    # A strategy that took no position has an undefined Sharpe (NaN): XCom must still take it.
+    from quantdesk.orchestration.step_runner import to_jsonable
+
+    summary = {"metrics": {"hybrid": {"sharpe": float("nan"), "cagr": 0.0}}, "peak": float("inf")}
+
+    data = to_jsonable(summary)
+
+    assert data == {"metrics": {"hybrid": {"sharpe": None, "cagr": 0.0}}, "peak": None}
+    assert json.loads(json.dumps(data, allow_nan=False)) == data
