@@ -270,8 +270,11 @@ def test_train_rl_ensemble_dag_registers_a_challenger_and_signals_backtest_and_p
     assert summary["model_version"] == 1
     assert summary["symbols"] == list(SYMBOLS)
     report = json.loads(Path(summary["report_path"]).read_text())
-    assert report["end"] == "2012-06-09T10:00:00+00:00"
-    assert report["start"] == (saturday - timedelta(days=1825)).isoformat()
+    # The window ends where the clean data ends (its newest daily bar opens Tuesday 5 June),
+    # not at the Saturday run: a run trains on the newest data the lake holds.
+    newest_close = pendulum.datetime(2012, 6, 6, tz="UTC")
+    assert report["end"] == newest_close.isoformat()
+    assert report["start"] == (newest_close - timedelta(days=1825)).isoformat()
     assert asset_events(MODEL_RL, run) == 1
     assert consumers(MODEL_RL) == consumers(MODEL_HYBRID) == {"backtest_and_promote"}
 
