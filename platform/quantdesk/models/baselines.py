@@ -23,7 +23,7 @@ from quantdesk.domain.errors import InvalidInputError
 from quantdesk.features.datasets import WindowedDataset
 from quantdesk.features.splits import WalkForwardFold, WalkForwardSpec, walk_forward_splits
 from quantdesk.models.architecture import N_CLASSES
-from quantdesk.models.evaluation import EvaluationReport, evaluate_predictions
+from quantdesk.models.evaluation import EvaluationReport, evaluate_on_samples
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -155,14 +155,17 @@ def _run_all(
         for fold in folds:
             test_idx, probs, forecast = _run_fold(dataset, fold, fit, seed)
             fold_reports.append(
-                _report(dataset, test_idx, probs, forecast, cost_rates, periods_per_year)
+                evaluate_on_samples(
+                    dataset, test_idx, probs, forecast, cost_rates, periods_per_year
+                )
             )
             parts.append((test_idx, probs, forecast))
         idx = np.concatenate([p[0] for p in parts])
-        pooled = _report(
-            dataset, idx, np.concatenate([p[1] for p in parts]),
-            np.concatenate([p[2] for p in parts]), cost_rates, periods_per_year,
-        )  # fmt: skip
+        probabilities = np.concatenate([p[1] for p in parts])
+        forecast = np.concatenate([p[2] for p in parts])
+        pooled = evaluate_on_samples(
+            dataset, idx, probabilities, forecast, cost_rates, periods_per_year
+        )
         results.append(BaselineResult(name, pooled, tuple(fold_reports)))
     return tuple(results)
 
@@ -179,23 +182,3 @@ def _run_fold(
     x_test = dataset.x[test_idx].astype(np.float64)
     probs, forecast = fit(x_train, dataset.direction[train_idx], x_test, seed)
     return test_idx, probs, forecast
-
-
-def _report(
-    dataset: WindowedDataset,
-    idx: IntArray,
-    probs: FloatArray,
-    forecast: FloatArray,
-    cost_rates: Mapping[str, float],
-    periods_per_year: float,
-) -> EvaluationReport:
-    return evaluate_predictions(
-        probabilities=probs,
-        forecast=forecast,
-        realized=dataset.forward_return[idx],
-        direction=dataset.direction[idx],
-        symbols=dataset.symbols[idx],
-        time_positions=dataset.time_positions[idx],
-        cost_rates=cost_rates,
-        periods_per_year=periods_per_year,
-    )

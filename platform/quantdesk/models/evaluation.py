@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +17,9 @@ import pandas as pd
 
 from quantdesk.domain.errors import InvalidInputError
 from quantdesk.models.calibration import expected_calibration_error
+
+if TYPE_CHECKING:
+    from quantdesk.features.datasets import WindowedDataset
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -157,4 +161,26 @@ def evaluate_predictions(
         ece=expected_calibration_error(p, y) if len(y) else 0.0,
         sharpe_after_costs=sharpe_ratio(per_time, periods_per_year),
         mean_turnover=turnover,
+    )
+
+
+def evaluate_on_samples(
+    dataset: WindowedDataset,
+    indices: npt.NDArray[np.int64],
+    probabilities: npt.NDArray[np.float64],
+    forecast: npt.NDArray[np.float64],
+    cost_rates: Mapping[str, float],
+    periods_per_year: float,
+) -> EvaluationReport:
+    """:func:`evaluate_predictions` on the samples ``indices`` of ``dataset`` (their outcomes,
+    symbols and times), so the hybrid and every baseline are scored the same way."""
+    return evaluate_predictions(
+        probabilities=probabilities,
+        forecast=forecast,
+        realized=dataset.forward_return[indices],
+        direction=dataset.direction[indices],
+        symbols=dataset.symbols[indices],
+        time_positions=dataset.time_positions[indices],
+        cost_rates=cost_rates,
+        periods_per_year=periods_per_year,
     )

@@ -29,7 +29,7 @@ from quantdesk.models.architecture import HybridArchitecture
 from quantdesk.models.calibration import fit_temperature, softmax
 from quantdesk.models.evaluation import (
     EvaluationReport,
-    evaluate_predictions,
+    evaluate_on_samples,
     information_coefficient,
 )
 from quantdesk.models.hybrid import HybridNet, joint_loss
@@ -214,15 +214,8 @@ def train_walk_forward(
     indices = np.concatenate([o.test_indices for o in outcomes])
     probabilities = np.concatenate([o.probabilities for o in outcomes])
     forecast = np.concatenate([o.forecast for o in outcomes])
-    report = evaluate_predictions(
-        probabilities=probabilities,
-        forecast=forecast,
-        realized=dataset.forward_return[indices],
-        direction=dataset.direction[indices],
-        symbols=dataset.symbols[indices],
-        time_positions=dataset.time_positions[indices],
-        cost_rates=cost_rates,
-        periods_per_year=periods_per_year,
+    report = evaluate_on_samples(
+        dataset, indices, probabilities, forecast, cost_rates, periods_per_year
     )
     return WalkForwardResult(
         folds=tuple(outcomes),
@@ -325,15 +318,8 @@ def _train_fold(
     validation_ic = information_coefficient(val_forecast, r_val.numpy()) if has_validation else 0.0
     model = FittedHybrid(network, scaler, target_scale, temperature, dataset.config.window)
     probabilities, forecast = model.predict(dataset.x[test_idx])
-    report = evaluate_predictions(
-        probabilities=probabilities,
-        forecast=forecast,
-        realized=dataset.forward_return[test_idx],
-        direction=dataset.direction[test_idx],
-        symbols=dataset.symbols[test_idx],
-        time_positions=dataset.time_positions[test_idx],
-        cost_rates=cost_rates,
-        periods_per_year=periods_per_year,
+    report = evaluate_on_samples(
+        dataset, test_idx, probabilities, forecast, cost_rates, periods_per_year
     )
     return FoldOutcome(
         fold=fold,
